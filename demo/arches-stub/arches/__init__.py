@@ -1,0 +1,2 @@
+"""Stand-in for the arches package (see ../README.md)."""
+__version__ = "0.0.0-stub"

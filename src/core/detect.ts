@@ -1,0 +1,160 @@
+/**
+ * Finds the Arches project: its root, package, settings.py, the Arches release it declares, and where its
+ * Python dependencies live. Reads files only through the `read` function it is given.
+ */
+import path from 'node:path';
+import { readPyprojectDependencies, readRequirements, type Declared } from './deps.js';
+import { dependencyLayout, formatRelease, parseRelease, type ArchesRelease } from './matrix.js';
+import { UserError, type DependencyTarget } from './types.js';
+
+export interface ProjectFiles {
+  /** File content, or null when the path (relative to the root) does not exist. */
+  read(rel: string): string | null;
+  /** Names of the sub-directories of a directory relative to the root. */
+  dirs(rel: string): string[];
+}
+
+export interface ArchesProject {
+  root: string;
+  pkg: string;
+  settingsPath: string;
+  release: ArchesRelease;
+  /** Which file named the release, e.g. `pyproject.toml`. */
+  releaseSource: string;
+  /** Where the overlay writes its dependency lines. */
+  dependencyTarget: DependencyTarget;
+  /** Every requirement the project declares, across all its dependency files (for conflict checks). */
+  declared: Declared[];
+}
+
+const ARCHES_NAME = /^arches$/i;
+
+function packageFromManage(files: ProjectFiles): string | undefined {
+  const manage = files.read('manage.py');
+  const m = manage && /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][\w]*)\.settings["']/.exec(manage);
+  return m?.[1];
+}
+
+function findPackage(files: ProjectFiles, root: string): string {
+  const fromManage = packageFromManage(files);
+  if (fromManage && files.read(`${fromManage}/settings.py`) !== null) return fromManage;
+  const candidates = files
+    .dirs('.')
+    .filter((d) => !d.startsWith('.') && d !== 'node_modules')
+    .filter((d) => /from\s+arches\.settings\s+import/.test(files.read(`${d}/settings.py`) ?? ''));
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length > 1) {
+    throw new UserError(
+      `${root} holds several Arches packages (${candidates.join(', ')}) and manage.py names none of them.`,
+      'project',
+    );
+  }
+  throw new UserError(
+    `${root} is not an Arches project: no <package>/settings.py that imports arches.settings was found ` +
+      `(run the generator in the project root, or pass --project DIR).`,
+    'project',
+  );
+}
+
+/** The lowest version a requirement on `arches` admits, e.g. `>=7.6.3,<7.7.0` → 7.6.3. */
+function releaseFromSpecifier(spec: string): ArchesRelease | undefined {
+  const ref = /@.*(?:stable|dev)\/(\d+\.\d+\.(?:\d+|x))/.exec(spec);
+  if (ref) return parseRelease(ref[1]!);
+  for (const clause of spec.split(',')) {
+    const m = /^\s*(===|==|~=|>=)\s*v?([\d.]+[\w.]*)/.exec(clause);
+    if (m) return parseRelease(m[2]!.replace(/\.\*$/, ''));
+  }
+  return undefined;
+}
+
+function releaseFromPackageJson(content: string | null): ArchesRelease | undefined {
+  if (!content) return undefined;
+  let json: { dependencies?: Record<string, string> };
+  try {
+    json = JSON.parse(content) as typeof json;
+  } catch {
+    return undefined;
+  }
+  const ref = json.dependencies?.arches;
+  const m = ref && /#(?:stable|dev)\/(\d+\.\d+(?:\.(?:\d+|x))?)/.exec(ref);
+  return m ? parseRelease(m[1]!) : undefined;
+}
+
+export function detectProject(root: string, files: ProjectFiles, override?: string): ArchesProject {
+  const pkg = findPackage(files, root);
+  const settingsPath = `${pkg}/settings.py`;
+  const pyprojectText = files.read('pyproject.toml');
+  const requirementsPath = `${pkg}/install/requirements.txt`;
+  const requirementsText = files.read(requirementsPath);
+  const fromPyproject =
+    pyprojectText === null ? [] : readPyprojectDependencies('pyproject.toml', pyprojectText);
+  const fromRequirements =
+    requirementsText === null ? [] : readRequirements(requirementsPath, requirementsText);
+
+  const candidates: Array<[string, ArchesRelease | undefined]> = [
+    [
+      'pyproject.toml',
+      fromPyproject.filter((d) => ARCHES_NAME.test(d.name)).map((d) => releaseFromSpecifier(d.specifier))[0],
+    ],
+    [
+      requirementsPath,
+      fromRequirements
+        .filter((d) => ARCHES_NAME.test(d.name))
+        .map((d) => releaseFromSpecifier(d.specifier))[0],
+    ],
+    ['package.json', releaseFromPackageJson(files.read('package.json'))],
+    [`${pkg}/package.json`, releaseFromPackageJson(files.read(`${pkg}/package.json`))],
+  ];
+  let release: ArchesRelease | undefined;
+  let releaseSource = '';
+  if (override) {
+    release = parseRelease(override);
+    releaseSource = '--arches-version';
+    if (!release)
+      throw new UserError(
+        `--arches-version "${override}" is not a release like 7.4.3 or 6.2.x.`,
+        'arches-version',
+      );
+  } else {
+    const found = candidates.find(([, r]) => r !== undefined);
+    if (found) [releaseSource, release] = found;
+  }
+  if (!release) {
+    throw new UserError(
+      `Could not tell which Arches release ${root} uses: none of pyproject.toml, ${requirementsPath} or ` +
+        `package.json names arches. Pass --arches-version (e.g. 7.4.3).`,
+      'arches-version',
+    );
+  }
+  // Throws a clear error for a release outside the supported lines.
+  const layout = dependencyLayout(release);
+
+  let dependencyTarget: DependencyTarget;
+  if (layout === 'pyproject' && pyprojectText !== null)
+    dependencyTarget = { kind: 'pyproject', path: 'pyproject.toml' };
+  else if (requirementsText !== null)
+    dependencyTarget = { kind: 'requirements', path: requirementsPath, created: false };
+  else if (layout === 'pyproject') {
+    throw new UserError(
+      `Arches ${formatRelease(release)} projects keep dependencies in pyproject.toml, but ${root} has none.`,
+      'project',
+    );
+  } else {
+    const own = OVERLAY_REQUIREMENTS;
+    dependencyTarget = { kind: 'requirements', path: own, created: files.read(own) === null };
+  }
+  return {
+    root: path.resolve(root),
+    pkg,
+    settingsPath,
+    release,
+    releaseSource,
+    dependencyTarget,
+    declared: [...fromPyproject, ...fromRequirements],
+  };
+}
+
+/** The folder of files the generator owns in the project (policies, CORS, notes, and for old lines requirements). */
+export const OVERLAY_DIR = 'arches-storage';
+/** Arches 6.2–7.3 projects have no Python dependency file: the overlay keeps its own. */
+export const OVERLAY_REQUIREMENTS = `${OVERLAY_DIR}/requirements.txt`;

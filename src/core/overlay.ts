@@ -1,0 +1,247 @@
+/**
+ * Builds the overlay: from a detected project and the user's answers, the complete list of file changes.
+ * Pure apart from reading through `files` and rendering templates; it writes nothing. Every check that can
+ * refuse runs here, before the generator writes a byte.
+ */
+import { applyBlock, blockLines, findBlock } from './blocks.js';
+import {
+  applyPyprojectBlock,
+  applyRequirementsBlock,
+  decideDependencies,
+  formatRequirement,
+} from './deps.js';
+import { OVERLAY_DIR, type ArchesProject, type ProjectFiles } from './detect.js';
+import { djangoSpecifier, formatRelease, neededPackages, settingsStyle } from './matrix.js';
+import {
+  awsPublicReadBucketPolicy,
+  awsUserPolicy,
+  azureCorsRules,
+  gcsBucketSettings,
+  gcsCorsConfiguration,
+  gcsIamBinding,
+  partitionForRegion,
+  s3CorsConfiguration,
+} from './policies.js';
+import { PROVIDER_SPECS, resolveEndpoint, S3_SERVICE_PRESETS } from './providers.js';
+import { renderTemplate } from './templates.js';
+import { gitignoreCovers, settingsInsertAt, settingsLocalLines, storageSettingsLines } from './settings.js';
+import { UserError, type FileChange, type StorageAnswers, type StorageSecrets } from './types.js';
+
+/** Every file name the generator may own in OVERLAY_DIR; only these are ever deleted there. */
+export const OWNED_FILES = [
+  'NOTES.md',
+  'requirements.txt',
+  'aws-user-policy.json',
+  'aws-bucket-policy.json',
+  'cors.json',
+  'gcs-cors.json',
+  'gcs-iam-binding.json',
+  'gcs-bucket-settings.json',
+  'azure-cors.json',
+] as const;
+
+export interface OverlayInput {
+  project: ArchesProject;
+  answers: StorageAnswers;
+  secrets: StorageSecrets;
+  /** Files this generator created earlier (from .yo-rc.json): emptied ones are deleted, not left empty. */
+  created: readonly string[];
+}
+
+export interface Overlay {
+  changes: FileChange[];
+  warnings: string[];
+  /** Files the generator has created and that exist after this overlay (for .yo-rc.json). */
+  created: string[];
+  /** Human-readable plan lines. */
+  plan: string[];
+}
+
+const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
+
+function changeOf(path: string, before: string | null, after: string | null): FileChange | undefined {
+  return before === after ? undefined : { path, before, after };
+}
+
+/** The policy/CORS documents for a provider, by file name in OVERLAY_DIR. */
+export function policyDocuments(a: StorageAnswers): Record<string, unknown> {
+  const bucket = a.bucket ?? '';
+  switch (a.provider) {
+    case 'aws': {
+      const partition = partitionForRegion(a.region ?? 'us-east-1');
+      return {
+        'aws-user-policy.json': awsUserPolicy(bucket, partition),
+        ...(a.publicRead ? { 'aws-bucket-policy.json': awsPublicReadBucketPolicy(bucket, partition) } : {}),
+        'cors.json': s3CorsConfiguration(a.corsOrigins),
+      };
+    }
+    case 's3-compatible':
+      return { 'cors.json': s3CorsConfiguration(a.corsOrigins) };
+    case 'gcs':
+      return {
+        'gcs-cors.json': gcsCorsConfiguration(a.corsOrigins),
+        'gcs-bucket-settings.json': gcsBucketSettings({ publicRead: a.publicRead }),
+        'gcs-iam-binding.json': gcsIamBinding(
+          bucket,
+          `${a.iamUser ?? 'arches-storage'}@PROJECT_ID.iam.gserviceaccount.com`,
+        ),
+      };
+    case 'azure':
+      return { 'azure-cors.json': azureCorsRules(a.corsOrigins) };
+    case 'local':
+      return {};
+  }
+}
+
+const STORAGE_ASSIGN = /^(STORAGES|DEFAULT_FILE_STORAGE|STATICFILES_STORAGE)\s*(=|\[)/;
+
+/** Assignments to storage settings outside our block: [name, 1-based line, offset]. */
+function storageAssignments(file: string, content: string | null): Array<[string, number, number]> {
+  if (!content) return [];
+  const span = findBlock(file, content);
+  const found: Array<[string, number, number]> = [];
+  let offset = 0;
+  content.split('\n').forEach((line, i) => {
+    const inBlock = span && offset >= span.start && offset < span.end;
+    const m = STORAGE_ASSIGN.exec(line);
+    if (m && !inBlock) found.push([m[1]!, i + 1, offset]);
+    offset += line.length + 1;
+  });
+  return found;
+}
+
+export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay {
+  const { project, answers: a, secrets } = input;
+  const style = settingsStyle(project.release);
+  const spec = PROVIDER_SPECS[a.provider];
+  const warnings: string[] = [];
+  const changes: FileChange[] = [];
+  const created = new Set(input.created);
+  const push = (c: FileChange | undefined): void => {
+    if (c) changes.push(c);
+  };
+
+  // 1. Dependencies: refuse conflicting pins anywhere in the project before touching anything.
+  const needed = neededPackages(project.release, a.provider);
+  const decisions = decideDependencies(
+    needed,
+    project.declared.filter((d) => !d.managed),
+  );
+  for (const d of decisions) if (d.warning) warnings.push(d.warning);
+  const add = decisions.filter((d) => d.action === 'add').map((d) => d.package);
+  const target = project.dependencyTarget;
+  const depBefore = files.read(target.path);
+  let depAfter: string | null;
+  if (target.kind === 'pyproject') {
+    depAfter = applyPyprojectBlock(target.path, depBefore ?? '', add);
+  } else {
+    depAfter = applyRequirementsBlock(target.path, depBefore, add);
+    if (depAfter !== null && depBefore === null) created.add(target.path);
+    if (depAfter === null || (depAfter === '' && created.has(target.path))) {
+      depAfter = null;
+      created.delete(target.path);
+    }
+  }
+  push(changeOf(target.path, depBefore, depAfter));
+
+  // 2. settings.py: the managed block before the local imports; nothing of the user's may override it.
+  const settingsBefore = files.read(project.settingsPath);
+  if (settingsBefore === null) throw new UserError(`${project.settingsPath} is missing.`, 'project');
+  const localPath = `${project.pkg}/settings_local.py`;
+  const localBefore = files.read(localPath);
+  if (a.provider !== 'local') {
+    const insertAt =
+      findBlock(project.settingsPath, settingsBefore)?.start ?? settingsInsertAt(settingsBefore);
+    const problems: string[] = [];
+    for (const [name, line, offset] of storageAssignments(project.settingsPath, settingsBefore)) {
+      if (name === 'STATICFILES_STORAGE' && style === 'STORAGES') {
+        problems.push(
+          `${project.settingsPath}:${line} sets STATICFILES_STORAGE, which Django refuses together with STORAGES; ` +
+            `move it to STORAGES["staticfiles"] (the block keeps an existing STORAGES["staticfiles"]).`,
+        );
+      } else if (name !== 'STATICFILES_STORAGE' && offset >= insertAt) {
+        problems.push(
+          `${project.settingsPath}:${line} sets ${name} after the storage block and would override it.`,
+        );
+      } else if (name !== 'STATICFILES_STORAGE') {
+        warnings.push(
+          `${project.settingsPath}:${line} sets ${name}; the storage block below it replaces that value.`,
+        );
+      }
+    }
+    for (const [name, line] of storageAssignments(localPath, localBefore)) {
+      if (name === 'STATICFILES_STORAGE' && style !== 'STORAGES') continue;
+      problems.push(`${localPath}:${line} sets ${name}, which overrides the storage block; remove it.`);
+    }
+    if (problems.length)
+      throw new UserError(`Refusing to write the storage block:\n  ${problems.join('\n  ')}`, 'settings');
+  }
+  const settingsLines = a.provider === 'local' ? null : storageSettingsLines(a, style);
+  push(
+    changeOf(
+      project.settingsPath,
+      settingsBefore,
+      applyBlock(project.settingsPath, settingsBefore, settingsLines, settingsInsertAt),
+    ),
+  );
+
+  // 3. Secrets: only in the git-ignored settings_local.py. Kept as they are unless new ones are given.
+  const newSecrets = settingsLocalLines(a, secrets);
+  const hadSecrets = localBefore !== null && blockLines(localPath, localBefore) !== undefined;
+  const localLines =
+    a.provider === 'local'
+      ? null
+      : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore!)! : null));
+  let localAfter = applyBlock(localPath, localBefore, localLines);
+  if (localAfter !== null && localBefore === null) created.add(localPath);
+  if (localAfter === '' && created.has(localPath)) localAfter = null;
+  if (localAfter === null) created.delete(localPath);
+  push(changeOf(localPath, localBefore, localAfter));
+
+  const gitignoreBefore = files.read('.gitignore');
+  const withoutOurs = gitignoreBefore === null ? null : applyBlock('.gitignore', gitignoreBefore, null);
+  const needIgnore = localLines !== null && !gitignoreCovers(withoutOurs, project.pkg);
+  let gitignoreAfter = applyBlock('.gitignore', gitignoreBefore, needIgnore ? [`/${localPath}`] : null);
+  if (gitignoreAfter !== null && gitignoreBefore === null) created.add('.gitignore');
+  if (gitignoreAfter === '' && created.has('.gitignore')) gitignoreAfter = null;
+  if (gitignoreAfter === null) created.delete('.gitignore');
+  push(changeOf('.gitignore', gitignoreBefore, gitignoreAfter));
+
+  // 4. The documents this provider applies, and the notes; files of other providers are removed.
+  const documents = policyDocuments(a);
+  const owned: Record<string, string | null> = {};
+  for (const name of OWNED_FILES) if (name !== 'requirements.txt') owned[name] = null;
+  for (const [name, doc] of Object.entries(documents)) owned[name] = json(doc);
+  if (a.provider !== 'local') {
+    owned['NOTES.md'] = renderTemplate('NOTES.md.ejs', {
+      a,
+      spec,
+      project,
+      release: formatRelease(project.release),
+      django: djangoSpecifier(project.release),
+      style,
+      endpoint: resolveEndpoint(a),
+      preset: a.service ? S3_SERVICE_PRESETS[a.service] : undefined,
+      documents: Object.keys(documents),
+      requirements: add.map(formatRequirement),
+      kept: decisions.filter((d) => d.action === 'keep').map((d) => d.existing!.text),
+      dependencyFile: target.path,
+      localPath,
+      secretsWritten: localLines !== null,
+    });
+  }
+  for (const [name, after] of Object.entries(owned)) {
+    const rel = `${OVERLAY_DIR}/${name}`;
+    push(changeOf(rel, files.read(rel), after));
+  }
+
+  const plan = [
+    `Arches ${formatRelease(project.release)} (from ${project.releaseSource}), package ${project.pkg}, ${style} style`,
+    `Storage: ${spec.title}${a.bucket ? `, bucket ${a.bucket}` : ''}${a.container ? `, container ${a.container}` : ''}`,
+    ...changes.map(
+      (c) => `${c.before === null ? 'create' : c.after === null ? 'delete' : 'update'} ${c.path}`,
+    ),
+  ];
+  if (!changes.length) plan.push('Nothing to change: the project already has this overlay.');
+  return { changes, warnings, created: [...created].sort(), plan };
+}

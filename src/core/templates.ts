@@ -1,0 +1,12 @@
+/** Renders the EJS templates in the package's templates/ folder (what lands in the user's project). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+
+/** src/core and dist/core both sit two levels below the package root. */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+
+export function renderTemplate(name: string, data: Record<string, unknown>): string {
+  const source = readFileSync(TEMPLATES_DIR + name, 'utf8');
+  return ejs.render(source, data, { filename: TEMPLATES_DIR + name, rmWhitespace: false });
+}

@@ -1,0 +1,238 @@
+/**
+ * The one Yeoman generator class behind every provider generator: declare the options, gather answers,
+ * build the overlay with the core, write it. Everything it decides, the core decides.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import Generator from 'yeoman-generator';
+import {
+  assertComplete,
+  explicitValues,
+  fillDefaults,
+  partialAnswers,
+  rememberable,
+  toAnswers,
+  type Resolved,
+} from '../core/answers.js';
+import { detectProject, type ArchesProject, type ProjectFiles } from '../core/detect.js';
+import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
+import { buildOverlay, type Overlay } from '../core/overlay.js';
+import { UserError, type ProviderId, type StorageSecrets } from '../core/types.js';
+
+/** What .yo-rc.json keeps under `generator-arches-storage`. */
+export interface StoredConfig {
+  provider?: ProviderId | 'app';
+  providers?: Partial<Record<ProviderId, Record<string, OptionValue>>>;
+  archesVersion?: string;
+  created?: string[];
+}
+
+/** A Yeoman option type for repeatable options: keeps every occurrence. */
+const listType = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).map(String);
+
+export function declareOptions(g: Generator, decls: readonly OptionDecl[]): void {
+  for (const o of decls) {
+    g.option(o.name, {
+      type: o.kind === 'boolean' ? Boolean : o.kind === 'list' ? listType : String,
+      description: o.description + (o.env ? ` [env ${o.env}]` : ''),
+    });
+  }
+}
+
+/** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
+export function promptsAllowed(
+  skipPrompts: boolean | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (skipPrompts !== undefined) return !skipPrompts;
+  return env.CI !== 'true' && Boolean(process.stdin.isTTY);
+}
+
+/** Replaces every secret value in text, for anything printed. */
+export function redact(text: string, secrets: StorageSecrets): string {
+  let out = text;
+  for (const s of Object.values(secrets))
+    if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('********');
+  return out;
+}
+
+export class StorageGenerator extends Generator {
+  protected readonly provider: ProviderId;
+  protected readonly decls: OptionDecl[];
+  protected project!: ArchesProject;
+  protected gathered!: Resolved;
+  protected overlay!: Overlay;
+  protected interactive = false;
+
+  constructor(args: string[], options: Generator['options'], provider: ProviderId) {
+    // Each provider's generator is a subclass made by providerGenerator(): its tasks live here.
+    super(args, options, { inheritTasks: true });
+    this.provider = provider;
+    this.decls = optionsFor(provider);
+    declareOptions(this, this.decls);
+    this.description = `Configure an Arches project's uploaded files for ${provider}`;
+  }
+
+  protected get stored(): StoredConfig {
+    return this.config.getAll() as StoredConfig;
+  }
+
+  /** Reads the project through mem-fs, so a composing generator sees what was queued before it. */
+  protected files(): ProjectFiles {
+    return {
+      read: (rel) => {
+        const abs = this.destinationPath(rel);
+        return this.fs.exists(abs) ? this.fs.read(abs) : null;
+      },
+      dirs: (rel) => {
+        try {
+          return readdirSync(this.destinationPath(rel), { withFileTypes: true })
+            .filter((d) => d.isDirectory())
+            .map((d) => d.name)
+            .sort();
+        } catch {
+          return [];
+        }
+      },
+    };
+  }
+
+  async initializing(): Promise<void> {
+    const explicit = explicitValues(this.decls, this.options, process.env);
+    const dir =
+      typeof explicit.values.project === 'string' ? path.resolve(explicit.values.project) : undefined;
+    if (dir) {
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new UserError(`--project ${dir} is not a directory. Nothing was written.`, 'project');
+      }
+      this.destinationRoot(dir);
+    }
+    const skip = explicit.values.skipPrompts;
+    this.interactive = promptsAllowed(typeof skip === 'boolean' ? skip : undefined);
+    const version = explicit.values.archesVersion ?? this.stored.archesVersion;
+    this.project = detectProject(
+      this.destinationRoot(),
+      this.files(),
+      typeof version === 'string' ? version : undefined,
+    );
+    this.gathered = explicit;
+  }
+
+  async prompting(): Promise<void> {
+    const remembered = this.stored.providers?.[this.provider] ?? {};
+    const pkg = this.project.pkg;
+    if (this.interactive) {
+      const asked = this.decls.filter((o) => o.question && this.gathered.values[o.key] === undefined);
+      for (const o of asked) {
+        // One question at a time, so later defaults (region, endpoint) follow earlier answers (service).
+        const a = partialAnswers(this.provider, this.gathered.values, pkg);
+        const suggestion = remembered[o.key] ?? o.fallback?.(a) ?? o.suggest?.(a);
+        const required = o.required?.(a) ?? false;
+        if (!required && o.fallback === undefined && suggestion === undefined) continue;
+        const question = {
+          type: o.choices ? 'list' : 'input',
+          name: o.key,
+          message: o.question!,
+          choices: o.choices ? [...o.choices] : undefined,
+          default: Array.isArray(suggestion) ? suggestion.join(',') : suggestion,
+          validate: (v: string) =>
+            (o.validate?.(v, a) ?? (required && !v ? `${o.name} is required` : true)) || true,
+        };
+        const answer = (await this.prompt(question as Parameters<Generator['prompt']>[0])) as Record<
+          string,
+          string
+        >;
+        const value = answer[o.key];
+        if (value !== undefined && value !== '') {
+          this.gathered.values[o.key] =
+            o.kind === 'list'
+              ? value
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean)
+              : value;
+          this.gathered.sources[o.key] = 'prompt';
+        }
+      }
+    }
+    this.gathered = fillDefaults(this.decls, this.gathered, remembered, this.provider, pkg);
+    assertComplete(this.decls, this.gathered, this.provider, pkg);
+  }
+
+  configuring(): void {
+    const { answers, secrets, flags } = toAnswers(this.provider, this.gathered.values);
+    if (this.provider !== 'local' && flags.provision) {
+      throw new UserError(
+        `Creating ${this.provider} resources is not available in this version: configure a bucket that ` +
+          `already exists with --no-provision. Nothing was written.`,
+        'provision',
+      );
+    }
+    this.overlay = buildOverlay(this.files(), {
+      project: this.project,
+      answers,
+      secrets,
+      created: this.stored.created ?? [],
+    });
+  }
+
+  writing(): void {
+    const { flags, secrets } = toAnswers(this.provider, this.gathered.values);
+    const show = (text: string): void => {
+      this.log(redact(text, secrets));
+    };
+    show(this.overlay.plan.join('\n'));
+    if (flags.dryRun) {
+      for (const c of this.overlay.changes) {
+        show(
+          createTwoFilesPatch(
+            `a/${c.path}`,
+            `b/${c.path}`,
+            c.before ?? '',
+            c.after ?? '',
+            undefined,
+            undefined,
+          ),
+        );
+      }
+      show('Dry run: nothing was written.');
+      return;
+    }
+    for (const c of this.overlay.changes) {
+      const abs = this.destinationPath(c.path);
+      if (c.after === null) this.fs.delete(abs);
+      else this.fs.write(abs, c.after);
+      if (!this.interactive) this.forceWrite(abs);
+    }
+    const previous = this.stored.providers ?? {};
+    this.config.set({
+      provider: this.provider,
+      providers: { ...previous, [this.provider]: rememberable(this.decls, this.gathered.values) },
+      created: this.overlay.created,
+      ...(typeof this.gathered.values.archesVersion === 'string'
+        ? { archesVersion: this.gathered.values.archesVersion }
+        : {}),
+    });
+    if (!this.interactive) this.forceWrite(this.destinationPath('.yo-rc.json'));
+  }
+
+  /** No-prompt runs never ask the conflicter: mark the pending file as forced. */
+  private forceWrite(abs: string): void {
+    const file = this.env.sharedFs.get(abs) as { conflicter?: string };
+    file.conflicter = 'force';
+  }
+
+  end(): void {
+    for (const w of this.overlay.warnings) this.log(`warning: ${w}`);
+  }
+}
+
+/** The generator class for one provider: what each generators/<provider>/index.ts exports. */
+export function providerGenerator(provider: ProviderId): typeof StorageGenerator {
+  return class extends StorageGenerator {
+    constructor(args: string[], options: Generator['options']) {
+      super(args, options, provider);
+    }
+  } as unknown as typeof StorageGenerator;
+}
