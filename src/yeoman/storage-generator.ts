@@ -179,26 +179,17 @@ export class StorageGenerator extends Generator {
 
   writing(): void {
     const { flags, secrets } = toAnswers(this.provider, this.gathered.values);
-    const show = (text: string): void => {
-      this.log(redact(text, secrets));
-    };
-    show(this.overlay.plan.join('\n'));
     if (flags.dryRun) {
+      // The plan and the diff are what a dry run is for: stdout, so they can be saved or piped.
+      const out = [this.overlay.plan.join('\n')];
       for (const c of this.overlay.changes) {
-        show(
-          createTwoFilesPatch(
-            `a/${c.path}`,
-            `b/${c.path}`,
-            c.before ?? '',
-            c.after ?? '',
-            undefined,
-            undefined,
-          ),
-        );
+        out.push(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before ?? '', c.after ?? ''));
       }
-      show('Dry run: nothing was written.');
+      out.push('Dry run: nothing was written.\n');
+      process.stdout.write(redact(out.join('\n'), secrets));
       return;
     }
+    this.log(redact(this.overlay.plan.join('\n'), secrets));
     for (const c of this.overlay.changes) {
       const abs = this.destinationPath(c.path);
       if (c.after === null) this.fs.delete(abs);

@@ -1,0 +1,408 @@
+/**
+ * Whole runs: switching providers, idempotence, no-prompt mode, refusals that write nothing, secrets,
+ * interactive prompts, the app generator, and the package bin behaving like yeoman-test's runs.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freshProject, NO_PROMPT, PROVIDER_OPTIONS, runBin, runGenerator, snapshot } from '../helpers/run.js';
+
+const PKG = 'demo_heritage';
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+
+function withoutRc(s: Map<string, string>): Map<string, string> {
+  const copy = new Map(s);
+  copy.delete('.yo-rc.json');
+  return copy;
+}
+
+/** Asserts that running rejects with a message matching every pattern, and that nothing changed on disk. */
+async function assertRefused(
+  dir: string,
+  run: () => Promise<unknown>,
+  patterns: RegExp[],
+): Promise<Error> {
+  const before = snapshot(dir);
+  const error = await run().then(
+    () => assert.fail('the run should have been refused'),
+    (e: unknown) => e as Error,
+  );
+  for (const p of patterns) assert.match(error.message, p);
+  assert.deepEqual(snapshot(dir), before, 'nothing written');
+  return error;
+}
+
+describe('generator flows', function () {
+  const dirs: string[] = [];
+  const project = (...args: Parameters<typeof freshProject>): string => {
+    const d = freshProject(...args);
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  describe('switching providers', function () {
+    for (const id of ['7.4', '7.6', '6.2'] as const) {
+      it(`aws → gcs → azure → aws restores the aws overlay byte for byte; local restores the project (${id})`, async function () {
+        const dir = project(id);
+        const original = snapshot(dir);
+        await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+        const firstAws = snapshot(dir);
+        await runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs });
+        const gcs = snapshot(dir);
+        assert.notDeepEqual(gcs, firstAws);
+        assert.ok(!gcs.has('arches-storage/aws-user-policy.json'), 'aws policy removed when switching');
+        assert.doesNotMatch(gcs.get(`${PKG}/settings.py`)!, /S3Storage|S3Boto3Storage/);
+        await runGenerator('azure', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.azure });
+        // Back to aws with no answers at all: .yo-rc.json remembers them.
+        await runGenerator('aws', dir, NO_PROMPT);
+        assert.deepEqual(withoutRc(snapshot(dir)), withoutRc(firstAws));
+        await runGenerator('local', dir, { 'skip-prompts': true });
+        const local = snapshot(dir);
+        assert.ok(local.has('.yo-rc.json'), '.yo-rc.json stays');
+        assert.deepEqual(withoutRc(local), original, 'local leaves the project as it was');
+      });
+    }
+
+    it('the same run twice changes nothing', async function () {
+      const dir = project('7.5');
+      await runGenerator('s3-compatible', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] });
+      const once = snapshot(dir);
+      await runGenerator('s3-compatible', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] });
+      assert.deepEqual(snapshot(dir), once);
+    });
+  });
+
+  describe('no-prompt mode', function () {
+    it('names every missing option in one message, asks nothing and writes nothing', async function () {
+      const dir = project('7.4');
+      const error = await assertRefused(dir, () => runGenerator('aws', dir, NO_PROMPT), [
+        /--bucket/,
+        /--region/,
+        /--cors-origin/,
+        /ARCHES_STORAGE_BUCKET/,
+      ]);
+      assert.equal((error as Error & { exitCode?: number }).exitCode, 2);
+      assert.ok(!existsSync(path.join(dir, '.yo-rc.json')));
+    });
+
+    it('is the default when CI=true: answers come from ARCHES_STORAGE_* variables', async function () {
+      const dir = project('7.6');
+      const result = await runGenerator(
+        'aws',
+        dir,
+        { provision: false },
+        {
+          env: {
+            CI: 'true',
+            ARCHES_STORAGE_BUCKET: 'arches-from-env',
+            ARCHES_STORAGE_REGION: 'ca-central-1',
+            ARCHES_STORAGE_CORS_ORIGINS: 'https://a.example.org, https://b.example.org',
+          },
+        },
+      );
+      assert.deepEqual(result.askedQuestions, []);
+      const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
+      assert.match(settings, /"bucket_name": "arches-from-env"/);
+      assert.match(settings, /"region_name": "ca-central-1"/);
+      const cors = JSON.parse(readFileSync(path.join(dir, 'arches-storage/cors.json'), 'utf8')) as {
+        CORSRules: Array<{ AllowedOrigins: string[] }>;
+      };
+      assert.deepEqual(cors.CORSRules[0]!.AllowedOrigins, ['https://a.example.org', 'https://b.example.org']);
+    });
+
+    it('options win over the environment, which wins over .yo-rc.json', async function () {
+      const dir = project('7.6');
+      await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws, bucket: 'arches-remembered' });
+      await runGenerator(
+        'aws',
+        dir,
+        { ...NO_PROMPT, region: 'us-west-2' },
+        { env: { ARCHES_STORAGE_BUCKET: 'arches-env-bucket', ARCHES_STORAGE_REGION: 'eu-north-1' } },
+      );
+      const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
+      assert.match(settings, /"bucket_name": "arches-env-bucket"/);
+      assert.match(settings, /"region_name": "us-west-2"/);
+    });
+
+    it('stops before writing when provisioning is asked for (not available yet)', async function () {
+      const dir = project('7.4');
+      await assertRefused(
+        dir,
+        () => runGenerator('aws', dir, { 'skip-prompts': true, ...PROVIDER_OPTIONS.aws }),
+        [/--no-provision/],
+      );
+    });
+  });
+
+  describe('bad input is refused before anything is written', function () {
+    const cases: Array<[string, string, Record<string, unknown>, RegExp[]]> = [
+      ['S3 bucket with an underscore', 'aws', { bucket: 'my_app-media' }, [/--bucket/, /my_app-media/, /_/]],
+      ['S3 bucket with a reserved suffix', 'aws', { bucket: 'media-s3alias' }, [/--bucket/, /-s3alias/]],
+      ['AWS region', 'aws', { region: 'Europe' }, [/--region/]],
+      ['IAM user name', 'aws', { 'iam-user': 'arches media!' }, [/--iam-user/]],
+      ['CORS origin with a path', 'aws', { 'cors-origin': ['https://arches.example.org/app'] }, [/--cors-origin/]],
+      ['CORS wildcard', 'aws', { 'cors-origin': ['*'] }, [/--cors-origin/]],
+      [
+        'endpoint with the bucket in it',
+        's3-compatible',
+        { service: 'digitalocean', region: 'nyc3', endpoint: 'https://media.nyc3.digitaloceanspaces.com' },
+        [/--endpoint/, /bucket/i],
+      ],
+      ['endpoint that is not a URL', 's3-compatible', { endpoint: 'minio:9000' }, [/--endpoint/]],
+      ['unknown service', 's3-compatible', { service: 'dropbox' }, [/--service/, /dropbox/]],
+      ['GCS bucket naming google', 'gcs', { bucket: 'google-media' }, [/--bucket/, /google/]],
+      ['Azure account with capitals', 'azure', { account: 'ArchesMedia' }, [/--account/]],
+      ['Azure container with a double hyphen', 'azure', { container: 'arches--media' }, [/--container/]],
+      ['half a key pair', 'aws', { 'access-key-id': KEY_ID }, [/--access-key-id and --secret-access-key/]],
+    ];
+    for (const [what, provider, bad, patterns] of cases) {
+      it(what, async function () {
+        const dir = project('7.5');
+        await assertRefused(
+          dir,
+          () => runGenerator(provider, dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS[provider], ...bad }),
+          patterns,
+        );
+      });
+    }
+
+    it('a directory that is not an Arches project', async function () {
+      const dir = project('7.4');
+      rmSync(path.join(dir, PKG, 'settings.py'));
+      rmSync(path.join(dir, 'manage.py'));
+      await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
+        /not an Arches project/,
+      ]);
+    });
+
+    it('an Arches release outside 6.2–8.x', async function () {
+      const dir = project('8.1');
+      const pyproject = path.join(dir, 'pyproject.toml');
+      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace(/arches>=8\.1\.\d+[^"]*/, 'arches>=9.0.0,<9.1.0'));
+      await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
+        /Arches 9\.0\.0 is not supported/,
+      ]);
+    });
+  });
+
+  describe('protecting what the user has', function () {
+    it('refuses a conflicting pin, naming file, line and the range needed', async function () {
+      const dir = project('7.5');
+      const req = path.join(dir, PKG, 'install/requirements.txt');
+      writeFileSync(req, readFileSync(req, 'utf8').replace(/\n?$/, '\ndjango-storages==1.9.1\n'));
+      const line = readFileSync(req, 'utf8').split('\n').indexOf('django-storages==1.9.1') + 1;
+      await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
+        new RegExp(`${PKG}/install/requirements\\.txt`),
+        new RegExp(`\\b${line}\\b`),
+        /django-storages==1\.9\.1/,
+        />=1\.14/,
+      ]);
+    });
+
+    it('refuses a Django pin outside what the Arches release requires (pyproject.toml)', async function () {
+      const dir = project('7.6');
+      const pyproject = path.join(dir, 'pyproject.toml');
+      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace(/("arches>=7\.6[^"]*",?)/, '$1\n    "Django==5.0.1",'));
+      await assertRefused(dir, () => runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }), [
+        /pyproject\.toml/,
+        /Django==5\.0\.1/,
+        /<5\.0\.0/,
+      ]);
+    });
+
+    it('keeps a compatible declaration of the user untouched and does not add a second', async function () {
+      const dir = project('7.4');
+      const req = path.join(dir, PKG, 'install/requirements.txt');
+      writeFileSync(req, readFileSync(req, 'utf8').replace(/\n?$/, '\nboto3==1.34.0  # ours\n'));
+      const before = readFileSync(req, 'utf8');
+      await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+      const after = readFileSync(req, 'utf8');
+      assert.ok(after.startsWith(before), 'every existing line kept byte for byte');
+      assert.equal(after.match(/^boto3/gm)!.length, 1);
+    });
+
+    it('refuses hand-edited markers in settings.py', async function () {
+      const dir = project('7.4');
+      await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+      const settings = path.join(dir, PKG, 'settings.py');
+      writeFileSync(settings, readFileSync(settings, 'utf8').replace('# <<< arches-storage <<<', '# <<< arches-storage end'));
+      await assertRefused(dir, () => runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }), [
+        /settings\.py:\d+/,
+        /markers were edited or duplicated/,
+      ]);
+    });
+
+    it('refuses a storage setting in settings_local.py that would silently win', async function () {
+      const dir = project('7.6');
+      writeFileSync(path.join(dir, PKG, 'settings_local.py'), 'STORAGES = {}\n');
+      await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
+        /settings_local\.py:1 sets STORAGES/,
+      ]);
+    });
+  });
+
+  describe('secrets', function () {
+    it('go only to the git-ignored settings_local.py, never to settings.py, .yo-rc.json or the overlay folder', async function () {
+      const dir = project('7.4', { gitignoreSettingsLocal: false });
+      const original = snapshot(dir);
+      await runGenerator('aws', dir, {
+        ...NO_PROMPT,
+        ...PROVIDER_OPTIONS.aws,
+        'access-key-id': KEY_ID,
+        'secret-access-key': SECRET,
+      });
+      const files = snapshot(dir);
+      const local = files.get(`${PKG}/settings_local.py`)!;
+      assert.match(local, new RegExp(`AWS_SECRET_ACCESS_KEY = "${SECRET.replace(/\//g, '\\/')}"`));
+      assert.match(local, new RegExp(`AWS_ACCESS_KEY_ID = "${KEY_ID}"`));
+      for (const [p, content] of files) {
+        if (p !== `${PKG}/settings_local.py`) assert.ok(!content.includes(SECRET) && !content.includes(KEY_ID), `${p} has no key`);
+      }
+      assert.match(files.get('.gitignore')!, new RegExp(`^/${PKG}/settings_local\\.py$`, 'm'));
+      // Switching away keeps the keys (they are the user's); local removes everything the generator added.
+      await runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs });
+      assert.match(readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'), /AWS_SECRET_ACCESS_KEY/);
+      await runGenerator('local', dir, { 'skip-prompts': true });
+      assert.deepEqual(withoutRc(snapshot(dir)), original);
+    });
+
+    it('an Azure account key goes to settings_local.py, and the block reads it from there or the environment', async function () {
+      const dir = project('8.0');
+      await runGenerator('azure', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.azure, 'account-key': 'c2VjcmV0LWtleQ==' });
+      assert.match(readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'), /AZURE_ACCOUNT_KEY = "c2VjcmV0LWtleQ=="/);
+      const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
+      assert.ok(!settings.includes('c2VjcmV0LWtleQ=='));
+      assert.match(settings, /AZURE_ACCOUNT_KEY = os\.environ\.get\("AZURE_ACCOUNT_KEY"\)/);
+    });
+  });
+
+  describe('interactive runs', function () {
+    it('ask for what is missing and offer remembered answers next time', async function () {
+      const dir = project('7.6');
+      const first = await runGenerator(
+        'aws',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        {
+          answers: {
+            bucket: 'arches-asked-bucket',
+            region: 'eu-west-1',
+            corsOrigins: 'https://arches.example.org',
+            iamUser: 'arches-app',
+          },
+        },
+      );
+      assert.deepEqual(
+        first.askedQuestions.map((q) => q.name),
+        ['bucket', 'region', 'corsOrigins', 'iamUser'],
+      );
+      const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
+      assert.match(settings, /"bucket_name": "arches-asked-bucket"/);
+      const second = await runGenerator(
+        'aws',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        { answers: { bucket: 'arches-asked-bucket', region: 'eu-west-1', corsOrigins: 'https://arches.example.org', iamUser: 'arches-app' } },
+      );
+      const offered = Object.fromEntries(second.askedQuestions.map((q) => [q.name, q.answer]));
+      assert.equal(offered.bucket, 'arches-asked-bucket');
+      assert.deepEqual(snapshot(dir).get(`${PKG}/settings.py`), settings);
+    });
+
+    it('the app generator asks for the provider and runs its generator', async function () {
+      const dir = project('7.5');
+      const result = await runGenerator(
+        'app',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        { answers: { provider: 'azure', account: 'archesmedia', container: 'media', corsOrigins: 'https://arches.example.org' } },
+      );
+      assert.equal(result.askedQuestions[0]!.name, 'provider');
+      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /storages\.backends\.azure_storage\.AzureStorage/);
+    });
+  });
+
+  describe('the app generator without prompts', function () {
+    it('needs --provider, and forwards the other options', async function () {
+      const dir = project('7.4');
+      await assertRefused(dir, () => runGenerator('app', dir, NO_PROMPT), [/--provider/]);
+      await runGenerator('app', dir, { ...NO_PROMPT, provider: 'gcs', ...PROVIDER_OPTIONS.gcs });
+      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /GS_BUCKET_NAME = "arches_media_test"/);
+    });
+  });
+
+  describe('the package bin', function () {
+    const flags = (o: Record<string, unknown>): string[] =>
+      Object.entries(o).flatMap(([k, v]) =>
+        Array.isArray(v) ? v.flatMap((x) => [`--${k}`, String(x)]) : v === true ? [`--${k}`] : v === false ? [`--no-${k}`] : [`--${k}`, String(v)],
+      );
+
+    it('writes the same overlay as the generator run through yeoman-test', async function () {
+      const viaTest = project('7.6');
+      const viaBin = project('7.6');
+      await runGenerator('s3-compatible', viaTest, { ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] });
+      const r = runBin(['s3-compatible', '--project', viaBin, ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] })]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(snapshot(viaBin), snapshot(viaTest));
+    });
+
+    it('exits 2 naming every missing option, writing nothing', function () {
+      const dir = project('7.4');
+      const before = snapshot(dir);
+      const r = runBin(['aws', '--skip-prompts', '--no-provision', '--region', 'eu-west-2'], { cwd: dir });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--bucket/);
+      assert.match(r.stderr, /--cors-origin/);
+      assert.doesNotMatch(r.stderr, /--region/);
+      assert.deepEqual(snapshot(dir), before);
+    });
+
+    it('refuses an unknown option before loading Yeoman', function () {
+      const r = runBin(['aws', '--bukket', 'x']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /bukket/);
+    });
+
+    it('prints help and version from the declarations', function () {
+      const help = runBin(['aws', '--help']);
+      assert.equal(help.status, 0);
+      for (const o of ['--bucket', '--region', '--iam-user', '--cors-origin', '--no-provision', '--dry-run']) assert.ok(help.stdout.includes(o), o);
+      assert.ok(!help.stdout.includes('--container'), 'aws help lists aws options only');
+      const version = runBin(['--version']);
+      assert.equal(version.stdout.trim(), JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    });
+
+    it('--dry-run prints the plan and the diff, writes nothing, and never prints a secret', function () {
+      const dir = project('7.4');
+      const before = snapshot(dir);
+      const r = runBin([
+        'aws',
+        '--project',
+        dir,
+        ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }),
+        '--access-key-id',
+        KEY_ID,
+        '--secret-access-key',
+        SECRET,
+        '--dry-run',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /update demo_heritage\/settings\.py/);
+      assert.match(r.stdout, /\+DEFAULT_FILE_STORAGE = "storages\.backends\.s3boto3\.S3Boto3Storage"/);
+      assert.match(r.stdout, /\+AWS_SECRET_ACCESS_KEY = "\*+"/);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET) && !(r.stdout + r.stderr).includes(KEY_ID));
+      assert.deepEqual(snapshot(dir), before);
+    });
+
+    it('a real run logs no secret either', function () {
+      const dir = project('7.4');
+      const r = runBin(['aws', '--project', dir, ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), '--access-key-id', KEY_ID, '--secret-access-key', SECRET]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET));
+      const rc = readFileSync(path.join(dir, '.yo-rc.json'), 'utf8');
+      assert.ok(!rc.includes(SECRET) && !rc.includes(KEY_ID));
+    });
+  });
+});

@@ -1,0 +1,102 @@
+/** Runs the built generators (dist/) in a fixture project, the way yo and the bin do. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import helpers, { type RunResult } from 'yeoman-test';
+import { writeProject, type FixtureId } from './projects.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(ROOT, 'bin/arches-storage.js');
+
+export function generatorPath(name: string): string {
+  return path.join(ROOT, 'dist/generators', name, 'index.js');
+}
+
+/** A fresh fixture project in a temporary directory. */
+export function freshProject(id: FixtureId, options: Parameters<typeof writeProject>[2] = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `arches-${id}-`));
+  writeProject(dir, id, options);
+  return dir;
+}
+
+/** Every file below dir (but .git), path → content. */
+export function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(path.join(dir, rel)).sort()) {
+      if (name === '.git') continue;
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(path.join(dir, r)).isDirectory()) walk(r);
+      else out.set(r, readFileSync(path.join(dir, r), 'utf8'));
+    }
+  };
+  walk('');
+  return out;
+}
+
+export interface RunOptions {
+  /** Prompt answers; any question without one fails the run. */
+  answers?: Record<string, unknown>;
+  env?: Record<string, string | undefined>;
+}
+
+/** Runs a generator with yeoman-test in an existing project directory. */
+export async function runGenerator(
+  name: string,
+  dir: string,
+  options: Record<string, unknown>,
+  run: RunOptions = {},
+): Promise<RunResult> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(run.env ?? {})) {
+    saved[k] = process.env[k];
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    return await helpers
+      .run(generatorPath(name))
+      .cd(dir)
+      // A copy: Yeoman adds camelCase keys to the options object it is given.
+      .withOptions({ ...options })
+      .withAnswers(run.answers ?? {}, { throwOnMissingAnswer: true });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** Runs the package bin as a child process. */
+export function runBin(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: env as NodeJS.ProcessEnv,
+    encoding: 'utf8',
+    input: '',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Options that satisfy each provider in a no-prompt run. */
+export const PROVIDER_OPTIONS: Record<string, Record<string, unknown>> = {
+  aws: { bucket: 'arches-media-test', region: 'eu-west-2', 'cors-origin': ['https://arches.example.org'] },
+  's3-compatible': {
+    service: 'minio',
+    endpoint: 'http://127.0.0.1:9000',
+    bucket: 'arches-media-test',
+    'cors-origin': ['https://arches.example.org'],
+  },
+  gcs: { bucket: 'arches_media_test', 'cors-origin': ['https://arches.example.org'] },
+  azure: { account: 'archesmediatest', container: 'media', 'cors-origin': ['https://arches.example.org'] },
+  local: {},
+};
+
+export const NO_PROMPT = Object.freeze({ 'skip-prompts': true, provision: false });
