@@ -34,7 +34,10 @@ if storages_setting is not None and isinstance(storages_setting, dict):
     storage = getattr(importlib.import_module(module_name), class_name)(**default.get("OPTIONS", {}))
     result["options"] = default.get("OPTIONS", {})
 else:
-    from django.core.files.storage import default_storage as storage  # noqa: E402
+    from django.core.files.storage import default_storage  # noqa: E402
+
+    default_storage._setup()  # a LazyObject: build the configured backend now
+    storage = default_storage._wrapped
     result["style"] = "DEFAULT_FILE_STORAGE"
     result["default_file_storage"] = settings.DEFAULT_FILE_STORAGE
 

@@ -28,6 +28,8 @@ export interface ArchesProject {
 }
 
 const ARCHES_NAME = /^arches$/i;
+/** A project's settings.py starts from Arches' own settings. */
+const ARCHES_SETTINGS = /from\s+arches\.settings\s+import/;
 
 function packageFromManage(files: ProjectFiles): string | undefined {
   const manage = files.read('manage.py');
@@ -37,11 +39,11 @@ function packageFromManage(files: ProjectFiles): string | undefined {
 
 function findPackage(files: ProjectFiles, root: string): string {
   const fromManage = packageFromManage(files);
-  if (fromManage && files.read(`${fromManage}/settings.py`) !== null) return fromManage;
+  if (fromManage && ARCHES_SETTINGS.test(files.read(`${fromManage}/settings.py`) ?? '')) return fromManage;
   const candidates = files
     .dirs('.')
     .filter((d) => !d.startsWith('.') && d !== 'node_modules')
-    .filter((d) => /from\s+arches\.settings\s+import/.test(files.read(`${d}/settings.py`) ?? ''));
+    .filter((d) => ARCHES_SETTINGS.test(files.read(`${d}/settings.py`) ?? ''));
   if (candidates.length === 1) return candidates[0]!;
   if (candidates.length > 1) {
     throw new UserError(
@@ -94,13 +96,15 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
   const candidates: Array<[string, ArchesRelease | undefined]> = [
     [
       'pyproject.toml',
-      fromPyproject.filter((d) => ARCHES_NAME.test(d.name)).map((d) => releaseFromSpecifier(d.specifier))[0],
+      fromPyproject
+        .filter((d) => ARCHES_NAME.test(d.name))
+        .map((d) => releaseFromSpecifier(d.specifier || d.text))[0],
     ],
     [
       requirementsPath,
       fromRequirements
         .filter((d) => ARCHES_NAME.test(d.name))
-        .map((d) => releaseFromSpecifier(d.specifier))[0],
+        .map((d) => releaseFromSpecifier(d.specifier || d.text))[0],
     ],
     ['package.json', releaseFromPackageJson(files.read('package.json'))],
     [`${pkg}/package.json`, releaseFromPackageJson(files.read(`${pkg}/package.json`))],

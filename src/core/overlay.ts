@@ -19,6 +19,7 @@ import {
   gcsBucketSettings,
   gcsCorsConfiguration,
   gcsIamBinding,
+  gcsPublicReadBinding,
   partitionForRegion,
   s3CorsConfiguration,
 } from './policies.js';
@@ -81,10 +82,10 @@ export function policyDocuments(a: StorageAnswers): Record<string, unknown> {
       return {
         'gcs-cors.json': gcsCorsConfiguration(a.corsOrigins),
         'gcs-bucket-settings.json': gcsBucketSettings({ publicRead: a.publicRead }),
-        'gcs-iam-binding.json': gcsIamBinding(
-          bucket,
-          `${a.iamUser ?? 'arches-storage'}@PROJECT_ID.iam.gserviceaccount.com`,
-        ),
+        'gcs-iam-binding.json': [
+          gcsIamBinding(bucket, `${a.iamUser ?? 'arches-storage'}@PROJECT_ID.iam.gserviceaccount.com`),
+          ...(a.publicRead ? [gcsPublicReadBinding()] : []),
+        ],
       };
     case 'azure':
       return { 'azure-cors.json': azureCorsRules(a.corsOrigins) };

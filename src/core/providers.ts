@@ -148,8 +148,8 @@ export const PROVIDER_SPECS: Record<ProviderId, ProviderSpec> = {
     },
     settings: (a) => [
       { option: 'bucket_name', global: 'GS_BUCKET_NAME', value: a.bucket ?? null },
-      // Uniform bucket-level access: object ACLs are refused.
-      { option: 'default_acl', global: 'GS_DEFAULT_ACL', value: a.publicRead ? 'publicRead' : null },
+      // Uniform bucket-level access refuses object ACLs (HTTP 400): public read is an IAM binding instead.
+      { option: 'default_acl', global: 'GS_DEFAULT_ACL', value: null },
       { option: 'file_overwrite', global: 'GS_FILE_OVERWRITE', value: false },
       { option: 'querystring_auth', global: 'GS_QUERYSTRING_AUTH', value: !a.publicRead },
     ],

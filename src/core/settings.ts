@@ -119,14 +119,15 @@ export function gitignoreCovers(gitignore: string | null, pkg: string): boolean 
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const negate = line.startsWith('!');
-    const pattern = (negate ? line.slice(1) : line).replace(/^\//, '');
+    const body = negate ? line.slice(1) : line;
+    // A leading "/" (or any inner "/") anchors a pattern to the root; without one it matches at any depth.
+    const anchored = body.replace(/^\//, '');
     const matches =
-      pattern === 'settings_local.py' ||
-      pattern === '**/settings_local.py' ||
-      pattern === target ||
-      pattern === '*/settings_local.py' ||
-      pattern === `${pkg}/settings_local*` ||
-      pattern === 'settings_local*';
+      anchored === target ||
+      anchored === `${pkg}/settings_local*` ||
+      (!body.startsWith('/') && (body === 'settings_local.py' || body === 'settings_local*')) ||
+      body === '**/settings_local.py' ||
+      body === '*/settings_local.py';
     if (matches) ignored = !negate;
   }
   return ignored;

@@ -18,11 +18,7 @@ function withoutRc(s: Map<string, string>): Map<string, string> {
 }
 
 /** Asserts that running rejects with a message matching every pattern, and that nothing changed on disk. */
-async function assertRefused(
-  dir: string,
-  run: () => Promise<unknown>,
-  patterns: RegExp[],
-): Promise<Error> {
+async function assertRefused(dir: string, run: () => Promise<unknown>, patterns: RegExp[]): Promise<Error> {
   const before = snapshot(dir);
   const error = await run().then(
     () => assert.fail('the run should have been refused'),
@@ -142,7 +138,12 @@ describe('generator flows', function () {
       ['S3 bucket with a reserved suffix', 'aws', { bucket: 'media-s3alias' }, [/--bucket/, /-s3alias/]],
       ['AWS region', 'aws', { region: 'Europe' }, [/--region/]],
       ['IAM user name', 'aws', { 'iam-user': 'arches media!' }, [/--iam-user/]],
-      ['CORS origin with a path', 'aws', { 'cors-origin': ['https://arches.example.org/app'] }, [/--cors-origin/]],
+      [
+        'CORS origin with a path',
+        'aws',
+        { 'cors-origin': ['https://arches.example.org/app'] },
+        [/--cors-origin/],
+      ],
       ['CORS wildcard', 'aws', { 'cors-origin': ['*'] }, [/--cors-origin/]],
       [
         'endpoint with the bucket in it',
@@ -180,7 +181,10 @@ describe('generator flows', function () {
     it('an Arches release outside 6.2–8.x', async function () {
       const dir = project('8.1');
       const pyproject = path.join(dir, 'pyproject.toml');
-      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace(/arches>=8\.1\.\d+[^"]*/, 'arches>=9.0.0,<9.1.0'));
+      writeFileSync(
+        pyproject,
+        readFileSync(pyproject, 'utf8').replace(/arches>=8\.1\.\d+[^"]*/, 'arches>=9.0.0,<9.1.0'),
+      );
       await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
         /Arches 9\.0\.0 is not supported/,
       ]);
@@ -204,7 +208,10 @@ describe('generator flows', function () {
     it('refuses a Django pin outside what the Arches release requires (pyproject.toml)', async function () {
       const dir = project('7.6');
       const pyproject = path.join(dir, 'pyproject.toml');
-      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace(/("arches>=7\.6[^"]*",?)/, '$1\n    "Django==5.0.1",'));
+      writeFileSync(
+        pyproject,
+        readFileSync(pyproject, 'utf8').replace(/("arches>=7\.6[^"]*",?)/, '$1\n    "Django==5.0.1",'),
+      );
       await assertRefused(dir, () => runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }), [
         /pyproject\.toml/,
         /Django==5\.0\.1/,
@@ -227,7 +234,10 @@ describe('generator flows', function () {
       const dir = project('7.4');
       await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
       const settings = path.join(dir, PKG, 'settings.py');
-      writeFileSync(settings, readFileSync(settings, 'utf8').replace('# <<< arches-storage <<<', '# <<< arches-storage end'));
+      writeFileSync(
+        settings,
+        readFileSync(settings, 'utf8').replace('# <<< arches-storage <<<', '# <<< arches-storage end'),
+      );
       await assertRefused(dir, () => runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }), [
         /settings\.py:\d+/,
         /markers were edited or duplicated/,
@@ -258,7 +268,8 @@ describe('generator flows', function () {
       assert.match(local, new RegExp(`AWS_SECRET_ACCESS_KEY = "${SECRET.replace(/\//g, '\\/')}"`));
       assert.match(local, new RegExp(`AWS_ACCESS_KEY_ID = "${KEY_ID}"`));
       for (const [p, content] of files) {
-        if (p !== `${PKG}/settings_local.py`) assert.ok(!content.includes(SECRET) && !content.includes(KEY_ID), `${p} has no key`);
+        if (p !== `${PKG}/settings_local.py`)
+          assert.ok(!content.includes(SECRET) && !content.includes(KEY_ID), `${p} has no key`);
       }
       assert.match(files.get('.gitignore')!, new RegExp(`^/${PKG}/settings_local\\.py$`, 'm'));
       // Switching away keeps the keys (they are the user's); local removes everything the generator added.
@@ -270,8 +281,15 @@ describe('generator flows', function () {
 
     it('an Azure account key goes to settings_local.py, and the block reads it from there or the environment', async function () {
       const dir = project('8.0');
-      await runGenerator('azure', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.azure, 'account-key': 'c2VjcmV0LWtleQ==' });
-      assert.match(readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'), /AZURE_ACCOUNT_KEY = "c2VjcmV0LWtleQ=="/);
+      await runGenerator('azure', dir, {
+        ...NO_PROMPT,
+        ...PROVIDER_OPTIONS.azure,
+        'account-key': 'c2VjcmV0LWtleQ==',
+      });
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+        /AZURE_ACCOUNT_KEY = "c2VjcmV0LWtleQ=="/,
+      );
       const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
       assert.ok(!settings.includes('c2VjcmV0LWtleQ=='));
       assert.match(settings, /AZURE_ACCOUNT_KEY = os\.environ\.get\("AZURE_ACCOUNT_KEY"\)/);
@@ -304,7 +322,14 @@ describe('generator flows', function () {
         'aws',
         dir,
         { 'skip-prompts': false, provision: false },
-        { answers: { bucket: 'arches-asked-bucket', region: 'eu-west-1', corsOrigins: 'https://arches.example.org', iamUser: 'arches-app' } },
+        {
+          answers: {
+            bucket: 'arches-asked-bucket',
+            region: 'eu-west-1',
+            corsOrigins: 'https://arches.example.org',
+            iamUser: 'arches-app',
+          },
+        },
       );
       const offered = Object.fromEntries(second.askedQuestions.map((q) => [q.name, q.answer]));
       assert.equal(offered.bucket, 'arches-asked-bucket');
@@ -317,10 +342,20 @@ describe('generator flows', function () {
         'app',
         dir,
         { 'skip-prompts': false, provision: false },
-        { answers: { provider: 'azure', account: 'archesmedia', container: 'media', corsOrigins: 'https://arches.example.org' } },
+        {
+          answers: {
+            provider: 'azure',
+            account: 'archesmedia',
+            container: 'media',
+            corsOrigins: 'https://arches.example.org',
+          },
+        },
       );
       assert.equal(result.askedQuestions[0]!.name, 'provider');
-      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /storages\.backends\.azure_storage\.AzureStorage/);
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'),
+        /storages\.backends\.azure_storage\.AzureStorage/,
+      );
     });
   });
 
@@ -329,21 +364,35 @@ describe('generator flows', function () {
       const dir = project('7.4');
       await assertRefused(dir, () => runGenerator('app', dir, NO_PROMPT), [/--provider/]);
       await runGenerator('app', dir, { ...NO_PROMPT, provider: 'gcs', ...PROVIDER_OPTIONS.gcs });
-      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /GS_BUCKET_NAME = "arches_media_test"/);
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'),
+        /GS_BUCKET_NAME = "arches_media_test"/,
+      );
     });
   });
 
   describe('the package bin', function () {
     const flags = (o: Record<string, unknown>): string[] =>
       Object.entries(o).flatMap(([k, v]) =>
-        Array.isArray(v) ? v.flatMap((x) => [`--${k}`, String(x)]) : v === true ? [`--${k}`] : v === false ? [`--no-${k}`] : [`--${k}`, String(v)],
+        Array.isArray(v)
+          ? v.flatMap((x) => [`--${k}`, String(x)])
+          : v === true
+            ? [`--${k}`]
+            : v === false
+              ? [`--no-${k}`]
+              : [`--${k}`, String(v)],
       );
 
     it('writes the same overlay as the generator run through yeoman-test', async function () {
       const viaTest = project('7.6');
       const viaBin = project('7.6');
       await runGenerator('s3-compatible', viaTest, { ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] });
-      const r = runBin(['s3-compatible', '--project', viaBin, ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] })]);
+      const r = runBin([
+        's3-compatible',
+        '--project',
+        viaBin,
+        ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS['s3-compatible'] }),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(snapshot(viaBin), snapshot(viaTest));
     });
@@ -368,10 +417,14 @@ describe('generator flows', function () {
     it('prints help and version from the declarations', function () {
       const help = runBin(['aws', '--help']);
       assert.equal(help.status, 0);
-      for (const o of ['--bucket', '--region', '--iam-user', '--cors-origin', '--no-provision', '--dry-run']) assert.ok(help.stdout.includes(o), o);
+      for (const o of ['--bucket', '--region', '--iam-user', '--cors-origin', '--no-provision', '--dry-run'])
+        assert.ok(help.stdout.includes(o), o);
       assert.ok(!help.stdout.includes('--container'), 'aws help lists aws options only');
       const version = runBin(['--version']);
-      assert.equal(version.stdout.trim(), JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+      assert.equal(
+        version.stdout.trim(),
+        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+      );
     });
 
     it('--dry-run prints the plan and the diff, writes nothing, and never prints a secret', function () {
@@ -398,7 +451,16 @@ describe('generator flows', function () {
 
     it('a real run logs no secret either', function () {
       const dir = project('7.4');
-      const r = runBin(['aws', '--project', dir, ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), '--access-key-id', KEY_ID, '--secret-access-key', SECRET]);
+      const r = runBin([
+        'aws',
+        '--project',
+        dir,
+        ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }),
+        '--access-key-id',
+        KEY_ID,
+        '--secret-access-key',
+        SECRET,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(!(r.stdout + r.stderr).includes(SECRET));
       const rc = readFileSync(path.join(dir, '.yo-rc.json'), 'utf8');

@@ -13,7 +13,10 @@ const PKG = 'demo_heritage';
 const BEGIN = '# >>> arches-storage: managed by generator-arches-storage, re-run it to change >>>';
 const END = '# <<< arches-storage <<<';
 
-const EXPECTED: Record<string, { extra: string; client: string; backend3: string; backend4: string; docs: string[] }> = {
+const EXPECTED: Record<
+  string,
+  { extra: string; client: string; backend3: string; backend4: string; docs: string[] }
+> = {
   aws: {
     extra: 's3',
     client: 'boto3',
@@ -78,21 +81,34 @@ describe('provider generators × Arches lines (no prompts, --no-provision)', fun
         const main = settings.indexOf('if __name__ == "__main__":');
         if (main !== -1) assert.ok(main > blockEnd, 'block precedes the __main__ guard');
         assert.ok(settings.indexOf('INSTALLED_APPS = (') < blockStart, 'block follows INSTALLED_APPS');
-        assert.equal(before.get(`${PKG}/settings.py`)!.match(/^MEDIA_URL = .*$/m)![0], settings.match(/^MEDIA_URL = .*$/m)![0]);
-        assert.ok(keepsEveryLine(before.get(`${PKG}/settings.py`)!, settings), 'settings.py keeps every line');
+        assert.equal(
+          before.get(`${PKG}/settings.py`)!.match(/^MEDIA_URL = .*$/m)![0],
+          settings.match(/^MEDIA_URL = .*$/m)![0],
+        );
+        assert.ok(
+          keepsEveryLine(before.get(`${PKG}/settings.py`)!, settings),
+          'settings.py keeps every line',
+        );
         const block = settings.slice(blockStart, blockEnd);
         assert.match(block, /INSTALLED_APPS \+= \("storages",\)/);
         if (fixture.djangoStyle === 'DEFAULT_FILE_STORAGE') {
-          assert.match(block, new RegExp(`^DEFAULT_FILE_STORAGE = "${exp.backend3.replace(/\./g, '\\.')}"$`, 'm'));
+          assert.match(
+            block,
+            new RegExp(`^DEFAULT_FILE_STORAGE = "${exp.backend3.replace(/\./g, '\\.')}"$`, 'm'),
+          );
           assert.doesNotMatch(block, /STORAGES = \{/);
         } else {
           assert.match(block, new RegExp(`"BACKEND": "${exp.backend4.replace(/\./g, '\\.')}"`));
           assert.match(block, /"staticfiles":/);
           assert.doesNotMatch(block, /DEFAULT_FILE_STORAGE/);
         }
-        const compiled = spawnSync('/usr/bin/python3', ['-m', 'py_compile', path.join(dir, PKG, 'settings.py')], {
-          encoding: 'utf8',
-        });
+        const compiled = spawnSync(
+          '/usr/bin/python3',
+          ['-m', 'py_compile', path.join(dir, PKG, 'settings.py')],
+          {
+            encoding: 'utf8',
+          },
+        );
         assert.equal(compiled.status, 0, compiled.stderr);
 
         // Dependencies: where this line keeps them, Django pinned to what that Arches release requires.
@@ -105,22 +121,35 @@ describe('provider generators × Arches lines (no prompts, --no-provision)', fun
         const deps = afterRun.get(depFile);
         assert.ok(deps, `${depFile} written`);
         const quote = depFile === 'pyproject.toml' ? '"' : '';
-        assert.ok(deps.includes(`${quote}Django${fixture.archesDjango}${quote}`), `Django${fixture.archesDjango} in ${depFile}`);
-        assert.ok(deps.includes(`${quote}django-storages[${exp.extra}]==1.14.6`), 'django-storages with the extra');
+        assert.ok(
+          deps.includes(`${quote}Django${fixture.archesDjango}${quote}`),
+          `Django${fixture.archesDjango} in ${depFile}`,
+        );
+        assert.ok(
+          deps.includes(`${quote}django-storages[${exp.extra}]==1.14.6`),
+          'django-storages with the extra',
+        );
         assert.ok(deps.includes(`${quote}${exp.client}>=`), `${exp.client} declared`);
-        if (before.has(depFile)) assert.ok(keepsEveryLine(before.get(depFile)!, deps), `${depFile} keeps every line`);
+        if (before.has(depFile))
+          assert.ok(keepsEveryLine(before.get(depFile)!, deps), `${depFile} keeps every line`);
         if (fixture.id === '7.6-upgraded') {
-          assert.equal(afterRun.get(`${PKG}/install/requirements.txt`), before.get(`${PKG}/install/requirements.txt`));
+          assert.equal(
+            afterRun.get(`${PKG}/install/requirements.txt`),
+            before.get(`${PKG}/install/requirements.txt`),
+          );
         }
 
         // The documents of this provider, and nothing of the others.
-        const docs = [...afterRun.keys()].filter((p) => p.startsWith('arches-storage/') && !p.endsWith('requirements.txt'));
+        const docs = [...afterRun.keys()].filter(
+          (p) => p.startsWith('arches-storage/') && !p.endsWith('requirements.txt'),
+        );
         assert.deepEqual(docs.map((p) => p.slice('arches-storage/'.length)).sort(), [...exp.docs].sort());
         for (const d of docs.filter((p) => p.endsWith('.json'))) JSON.parse(afterRun.get(d)!);
 
         // Nothing else touched.
         for (const [p, content] of before) {
-          if (p !== `${PKG}/settings.py` && p !== depFile) assert.equal(afterRun.get(p), content, `${p} unchanged`);
+          if (p !== `${PKG}/settings.py` && p !== depFile)
+            assert.equal(afterRun.get(p), content, `${p} unchanged`);
         }
         const rc = JSON.parse(afterRun.get('.yo-rc.json')!) as Record<string, { provider: string }>;
         assert.equal(rc['generator-arches-storage']!.provider, provider);
