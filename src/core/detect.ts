@@ -12,6 +12,8 @@ export interface ProjectFiles {
   read(rel: string): string | null;
   /** Names of the sub-directories of a directory relative to the root. */
   dirs(rel: string): string[];
+  /** Is the file committed to git? (Then .gitignore cannot keep a secret written to it out of git.) */
+  tracked?(rel: string): boolean;
 }
 
 export interface ArchesProject {

@@ -25,6 +25,7 @@ import {
 } from './policies.js';
 import { PROVIDER_SPECS, resolveEndpoint, S3_SERVICE_PRESETS } from './providers.js';
 import { renderTemplate } from './templates.js';
+import { endpointUrlWarning, s3BucketNameWarning } from './validate.js';
 import { gitignoreCovers, settingsInsertAt, settingsLocalLines, storageSettingsLines } from './settings.js';
 import { UserError, type FileChange, type StorageAnswers, type StorageSecrets } from './types.js';
 
@@ -122,6 +123,12 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     if (c) changes.push(c);
   };
 
+  const bucketWarning = a.bucket && a.provider !== 'gcs' ? s3BucketNameWarning(a.bucket) : undefined;
+  if (bucketWarning) warnings.push(bucketWarning);
+  const endpoint = a.provider === 's3-compatible' ? resolveEndpoint(a) : undefined;
+  const endpointWarning = endpoint ? endpointUrlWarning(endpoint) : undefined;
+  if (endpointWarning) warnings.push(endpointWarning);
+
   // 1. Dependencies: refuse conflicting pins anywhere in the project before touching anything.
   const needed = neededPackages(project.release, a.provider);
   const decisions = decideDependencies(
@@ -193,6 +200,14 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     a.provider === 'local'
       ? null
       : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore!)! : null));
+  if (newSecrets && files.tracked?.(localPath)) {
+    throw new UserError(
+      `${localPath} is tracked by git, so keys written there would be committed. Untrack it ` +
+        `(git rm --cached ${localPath}) or leave the key options out and set ` +
+        `${spec.secretEnvironment.join(', ')} in the environment. Nothing was written.`,
+      'settings_local',
+    );
+  }
   let localAfter = applyBlock(localPath, localBefore, localLines);
   if (localAfter !== null && localBefore === null) created.add(localPath);
   if (localAfter === '' && created.has(localPath)) localAfter = null;

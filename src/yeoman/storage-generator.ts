@@ -2,6 +2,7 @@
  * The one Yeoman generator class behind every provider generator: declare the options, gather answers,
  * build the overlay with the core, write it. Everything it decides, the core decides.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
@@ -95,6 +96,11 @@ export class StorageGenerator extends Generator {
           return [];
         }
       },
+      tracked: (rel) =>
+        spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], {
+          cwd: this.destinationRoot(),
+          stdio: 'ignore',
+        }).status === 0,
     };
   }
 

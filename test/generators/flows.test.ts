@@ -468,3 +468,32 @@ describe('generator flows', function () {
     });
   });
 });
+
+describe('secrets and git', function () {
+  it('refuses to write keys into a settings_local.py that git tracks', async function () {
+    const { execFileSync } = await import('node:child_process');
+    const dir = freshProject('7.4');
+    execFileSync('git', ['init', '-q', dir]);
+    execFileSync('git', ['-C', dir, 'add', '-f', `${PKG}/settings_local.py`]);
+    const before = snapshot(dir);
+    const error = await runGenerator('aws', dir, {
+      ...NO_PROMPT,
+      ...PROVIDER_OPTIONS.aws,
+      'access-key-id': KEY_ID,
+      'secret-access-key': SECRET,
+    }).then(
+      () => assert.fail('should refuse'),
+      (e: unknown) => e as Error,
+    );
+    assert.match(error.message, /settings_local\.py is tracked by git/);
+    assert.match(error.message, /git rm --cached/);
+    assert.deepEqual(snapshot(dir), before);
+    // Without keys the overlay is fine: nothing secret goes there.
+    await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+    assert.equal(
+      readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+      before.get(`${PKG}/settings_local.py`),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
