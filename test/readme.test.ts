@@ -1,0 +1,31 @@
+/** The README tells the truth: every declared option is documented, and CI runs the README's test command. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { APP_OPTIONS, OPTIONS } from '../src/core/options.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', function () {
+  it('documents every option, with its environment variable, and no option that does not exist', function () {
+    const table = readme.slice(readme.indexOf('## Options'), readme.indexOf('## What lands where'));
+    for (const o of [APP_OPTIONS, ...OPTIONS]) {
+      const flag = o.name === 'provision' ? '--no-provision' : `--${o.name}`;
+      const row = table.split('\n').find((l) => l.startsWith(`| \`${flag}`));
+      assert.ok(row, `${flag} is documented`);
+      if (o.env) assert.ok(row.includes(o.env), `${flag} names ${o.env}`);
+      assert.equal(row.includes('never'), o.secret === true, `${flag}: secrets are never remembered`);
+    }
+    const documented = [...table.matchAll(/^\| `--(?:no-)?([a-z-]+)/gm)].map((m) => m[1]);
+    const declared = new Set([APP_OPTIONS, ...OPTIONS].map((o) => o.name));
+    for (const d of documented) assert.ok(declared.has(d!), `--${d} in the README is declared`);
+  });
+
+  it('gives the two set-up commands on its first screen, and CI runs the test one', function () {
+    const firstScreen = readme.split('\n').slice(0, 25).join('\n');
+    assert.match(firstScreen, /^npm ci && npm run demo/m);
+    assert.match(firstScreen, /^npm ci && npm test/m);
+    const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');
+    assert.match(ci, /^npm ci$/m);
+    assert.match(ci, /^npm test$/m);
+  });
+});
