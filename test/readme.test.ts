@@ -13,7 +13,8 @@ describe('README', function () {
       const row = table.split('\n').find((l) => l.startsWith(`| \`${flag}`));
       assert.ok(row, `${flag} is documented`);
       if (o.env) assert.ok(row.includes(o.env), `${flag} names ${o.env}`);
-      assert.equal(row.includes('never'), o.secret === true, `${flag}: secrets are never remembered`);
+      const remembered = row.split('|')[4]!.trim();
+      assert.equal(remembered, o.secret ? 'never' : o.persist ? 'yes' : 'no', `${flag}: the remembered column`);
     }
     const documented = [...table.matchAll(/^\| `--(?:no-)?([a-z-]+)/gm)].map((m) => m[1]);
     const declared = new Set([APP_OPTIONS, ...OPTIONS].map((o) => o.name));
