@@ -14,7 +14,11 @@ describe('README', function () {
       assert.ok(row, `${flag} is documented`);
       if (o.env) assert.ok(row.includes(o.env), `${flag} names ${o.env}`);
       const remembered = row.split('|')[4]!.trim();
-      assert.equal(remembered, o.secret ? 'never' : o.persist ? 'yes' : 'no', `${flag}: the remembered column`);
+      assert.equal(
+        remembered,
+        o.secret ? 'never' : o.persist ? 'yes' : 'no',
+        `${flag}: the remembered column`,
+      );
     }
     const documented = [...table.matchAll(/^\| `--(?:no-)?([a-z-]+)/gm)].map((m) => m[1]);
     const declared = new Set([APP_OPTIONS, ...OPTIONS].map((o) => o.name));
