@@ -68,7 +68,7 @@ export class StorageGenerator extends Generator {
 
   constructor(args: string[], options: Generator['options'], provider: ProviderId) {
     // Each provider's generator is a subclass made by providerGenerator(): its tasks live here.
-    super(args, options, { inheritTasks: true });
+    super(args, options, { inheritTasks: true, customInstallTask: true });
     this.provider = provider;
     this.decls = optionsFor(provider);
     declareOptions(this, this.decls);

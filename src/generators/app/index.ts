@@ -11,7 +11,8 @@ import { declareOptions, promptsAllowed, type StoredConfig } from '../../yeoman/
 
 export default class AppGenerator extends Generator {
   constructor(args: string[], options: Generator['options']) {
-    super(args, options);
+    // The project's npm dependencies are not ours to install: no package-manager step.
+    super(args, options, { customInstallTask: true });
     declareOptions(this, optionsFor('app'));
     this.description = 'Move an Arches project’s uploaded files to cloud storage (asks for the provider)';
   }

@@ -1,0 +1,341 @@
+/**
+ * `npm run bench`: the speed goals, measured against baselines taken in the same run (never in timed tests).
+ *
+ *   A  overlay run: `node bin/arches-storage.js s3-compatible … --no-provision --skip-prompts` on a fresh copy of
+ *      the 7.4 fixture project, against an EMPTY Yeoman generator (one no-op `writing()`) run through
+ *      yeoman-environment the same way (createEnv, register, run) in a fresh empty project dir.   target ≤ 1.2×
+ *   B  `node bin/arches-storage.js --help` against `node -e 0`.                                  target ≤ 2.5×
+ *   C  `node bin/arches-storage.js --version` against `node -e 0`.                               target ≤ 2.5×
+ *
+ * Every measurement is the wall time of a whole child process. The runs are interleaved (subject, baseline,
+ * subject, baseline…) after warm-up rounds, so drift affects both sides alike. Peak RSS (A vs its baseline) comes
+ * from separate runs under `/usr/bin/time -f %M`, so the wrapper never adds to the timed runs.
+ *
+ * Options: --iterations N (default 15), --warmup N (default 3), --strict (exit 1 when a target is missed).
+ * Everything is created under one temporary directory, removed at the end (also on Ctrl-C).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { writeProject } from '../test/helpers/projects.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = path.join(ROOT, 'bin/arches-storage.js');
+const NODE = process.execPath;
+
+interface Cmd {
+  /** The node arguments, given the directory made by cwd(). */
+  args: (cwd: string) => string[];
+  /** Makes the directory the command runs in (a fresh one per run where it matters). */
+  cwd: () => string;
+  /** Checks a run's result beyond its exit code (e.g. that the overlay was written). */
+  check?: (cwd: string, stdout: string) => string | null;
+}
+
+interface Comparison {
+  name: string;
+  subjectLabel: string;
+  baselineLabel: string;
+  subject: Cmd;
+  baseline: Cmd;
+  target: number;
+  memory?: boolean;
+}
+
+interface Stats {
+  median: number;
+  p90: number;
+  min: number;
+}
+
+function parseOptions(): { iterations: number; warmup: number; strict: boolean } {
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '3' },
+      strict: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('Usage: npm run bench -- [--iterations N] [--warmup N] [--strict]\n');
+    process.exit(0);
+  }
+  const iterations = Number(values.iterations);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(iterations) || iterations < 1)
+    throw new Error('--iterations must be a positive integer');
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a non-negative integer');
+  return { iterations, warmup, strict: values.strict };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+let tmpRoot: string | undefined;
+function cleanup(): void {
+  if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
+  tmpRoot = undefined;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+let counter = 0;
+function freshDir(prefix: string): string {
+  const dir = path.join(tmpRoot!, `${prefix}-${++counter}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+/** Runs one command and returns its wall time in ms; throws if it fails (a failing run is no measurement). */
+function timeRun(cmd: Cmd, label: string): number {
+  const cwd = cmd.cwd();
+  const args = cmd.args(cwd);
+  const start = performance.now();
+  const r = spawnSync(NODE, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = performance.now() - start;
+  if (r.status !== 0) {
+    throw new Error(`${label} exited with ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  }
+  const problem = cmd.check?.(cwd, r.stdout);
+  if (problem) throw new Error(`${label}: ${problem}`);
+  return ms;
+}
+
+/** Peak RSS in KiB of one run under /usr/bin/time. */
+function peakRss(timeBin: string, cmd: Cmd, label: string): number {
+  const out = path.join(tmpRoot!, `rss-${++counter}.txt`);
+  const cwd = cmd.cwd();
+  const r = spawnSync(timeBin, ['-f', '%M', '-o', out, NODE, ...cmd.args(cwd)], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0)
+    throw new Error(`${label} (under ${timeBin}) exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').at(-1));
+  if (!Number.isFinite(kib)) throw new Error(`could not read peak RSS from ${out}`);
+  return kib;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  const p90 = s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)]!;
+  return { median, p90, min: s[0]! };
+}
+
+function findTimeBin(): string | null {
+  const r = spawnSync('bash', ['-c', 'command -v /usr/bin/time || command -v gtime'], { encoding: 'utf8' });
+  const found = r.status === 0 ? r.stdout.trim().split('\n')[0] : '';
+  if (!found) return null;
+  // GNU time is needed for -f/-o; BSD/busybox time lacks one or the other.
+  const probe = spawnSync(found, ['-f', '%M', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? found : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function setup(): Comparison[] {
+  tmpRoot = mkdtempSync(path.join(tmpdir(), 'arches-storage-bench-'));
+
+  // The fixture project, written once and copied fresh for every overlay run.
+  const template = path.join(tmpRoot, 'template-7.4');
+  mkdirSync(template);
+  writeProject(template, '7.4');
+
+  // The empty generator and its runner, importing this package's own yeoman-generator / yeoman-environment.
+  const generatorUrl = import.meta.resolve('yeoman-generator');
+  const environmentUrl = import.meta.resolve('yeoman-environment');
+  const emptyGenerator = path.join(tmpRoot, 'empty-generator.mjs');
+  writeFileSync(
+    emptyGenerator,
+    `import Generator from ${JSON.stringify(generatorUrl)};\n` +
+      'export default class EmptyGenerator extends Generator {\n  writing() {}\n}\n',
+  );
+  const runner = path.join(tmpRoot, 'run-empty.mjs');
+  writeFileSync(
+    runner,
+    `import { createEnv } from ${JSON.stringify(environmentUrl)};\n` +
+      'const env = createEnv();\n' +
+      `env.register(${JSON.stringify(emptyGenerator)}, { namespace: 'bench:empty' });\n` +
+      "await env.run(['bench:empty']);\n",
+  );
+
+  const overlay: Cmd = {
+    cwd: () => {
+      const dir = path.join(tmpRoot!, `project-${++counter}`);
+      cpSync(template, dir, { recursive: true });
+      return dir;
+    },
+    args: (dir) => [
+      BIN,
+      's3-compatible',
+      '--project',
+      dir,
+      '--service',
+      'minio',
+      '--endpoint',
+      'http://127.0.0.1:9000',
+      '--bucket',
+      'arches-demo-media',
+      '--cors-origin',
+      'http://localhost:8000',
+      '--no-provision',
+      '--skip-prompts',
+    ],
+    check: (cwd) => {
+      const settings = readFileSync(path.join(cwd, 'demo_heritage/settings.py'), 'utf8');
+      if (!settings.includes('# >>> arches-storage')) return 'the overlay was not written to settings.py';
+      if (!existsSync(path.join(cwd, 'arches-storage/cors.json')))
+        return 'arches-storage/cors.json is missing';
+      return null;
+    },
+  };
+  const empty: Cmd = { cwd: () => freshDir('empty-project'), args: () => [runner] };
+  const rootDir = (): string => ROOT;
+  const nodeNoop: Cmd = { cwd: rootDir, args: () => ['-e', '0'] };
+  const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+  return [
+    {
+      name: 'A  overlay run (s3-compatible, 7.4 fixture)',
+      subjectLabel: 'arches-storage s3-compatible …',
+      baselineLabel: 'empty Yeoman generator',
+      subject: overlay,
+      baseline: empty,
+      target: 1.2,
+      memory: true,
+    },
+    {
+      name: 'B  --help',
+      subjectLabel: 'arches-storage --help',
+      baselineLabel: 'node -e 0',
+      subject: {
+        cwd: rootDir,
+        args: () => [BIN, '--help'],
+        check: (_cwd, out) => (out.includes('Usage: arches-storage') ? null : 'no usage text printed'),
+      },
+      baseline: nodeNoop,
+      target: 2.5,
+    },
+    {
+      name: 'C  --version',
+      subjectLabel: 'arches-storage --version',
+      baselineLabel: 'node -e 0',
+      subject: {
+        cwd: rootDir,
+        args: () => [BIN, '--version'],
+        check: (_cwd, out) => (out.trim() === version.version ? null : `printed ${JSON.stringify(out)}`),
+      },
+      baseline: nodeNoop,
+      target: 2.5,
+    },
+  ];
+}
+
+const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+function main(): number {
+  const { iterations, warmup, strict } = parseOptions();
+  const comparisons = setup();
+  const timeBin = findTimeBin();
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`generator-arches-storage bench: node ${process.version}, ${cpus().length} × ${cpu}`);
+  console.log(
+    `${warmup} warm-up + ${iterations} measured runs per side, interleaved; wall time of each process.\n`,
+  );
+
+  let failed = 0;
+  for (const c of comparisons) {
+    for (let i = 0; i < warmup; i++) {
+      timeRun(c.subject, c.subjectLabel);
+      timeRun(c.baseline, c.baselineLabel);
+    }
+    const subject: number[] = [];
+    const baseline: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      // Alternate which side goes first, so neither always runs right after the other.
+      if (i % 2 === 0) {
+        subject.push(timeRun(c.subject, c.subjectLabel));
+        baseline.push(timeRun(c.baseline, c.baselineLabel));
+      } else {
+        baseline.push(timeRun(c.baseline, c.baselineLabel));
+        subject.push(timeRun(c.subject, c.subjectLabel));
+      }
+    }
+    const s = stats(subject);
+    const b = stats(baseline);
+    const ratio = s.median / b.median;
+    const pass = ratio <= c.target;
+    if (!pass) failed++;
+
+    // Peak RSS from separate runs under GNU time, so the wrapper never adds to the timed runs.
+    let rss: { subject: number; baseline: number; runs: number } | null = null;
+    if (c.memory && timeBin) {
+      const runs = Math.min(5, iterations);
+      const sub: number[] = [];
+      const base: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        sub.push(peakRss(timeBin, c.subject, c.subjectLabel));
+        base.push(peakRss(timeBin, c.baseline, c.baselineLabel));
+      }
+      rss = { subject: stats(sub).median / 1024, baseline: stats(base).median / 1024, runs };
+    }
+
+    const w = Math.max(c.subjectLabel.length, c.baselineLabel.length, 'ratio of medians'.length) + 2;
+    const mem = (v: string): string => (rss ? lpad(v, 16) : '');
+    console.log(c.name);
+    console.log(`  ${pad('', w)}${lpad('median', 11)}${lpad('p90', 11)}${lpad('min', 11)}${mem('peak RSS')}`);
+    for (const [label, st, kib] of [
+      [c.subjectLabel, s, rss?.subject],
+      [c.baselineLabel, b, rss?.baseline],
+    ] as const) {
+      console.log(
+        `  ${pad(label, w)}${lpad(fmt(st.median), 11)}${lpad(fmt(st.p90), 11)}${lpad(fmt(st.min), 11)}` +
+          mem(`${(kib ?? 0).toFixed(1)} MiB`),
+      );
+    }
+    console.log(
+      `  ${pad('ratio of medians', w)}${lpad(`${ratio.toFixed(2)}×`, 11)}${' '.repeat(22)}` +
+        `${rss ? mem(`${(rss.subject / rss.baseline).toFixed(2)}×`) : ''}` +
+        `   target ≤ ${c.target}× (time)  ${pass ? 'PASS' : 'FAIL'}`,
+    );
+    if (rss) {
+      console.log(
+        `  peak RSS: median of ${rss.runs} separate runs each under \`${timeBin} -f %M\` (informational, no target)`,
+      );
+    } else if (c.memory) {
+      console.log('  peak RSS: skipped (`command -v /usr/bin/time` found no GNU time with -f/-o)');
+    }
+    console.log('');
+  }
+
+  console.log(
+    failed === 0
+      ? 'All speed targets met.'
+      : `${failed} speed target(s) missed${strict ? '' : ' (exit code 0: pass --strict to fail on a miss)'}.`,
+  );
+  return strict && failed > 0 ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = main();
+} catch (error) {
+  console.error(`bench failed: ${(error as Error).message}`);
+  code = 2;
+} finally {
+  cleanup();
+}
+process.exit(code);
