@@ -13,7 +13,7 @@ type Target = ProviderId | 'app';
 const TARGETS: readonly Target[] = ['app', ...PROVIDERS];
 const NAMESPACE = 'arches-storage';
 /** Yeoman's own flags, passed through untouched. */
-const YEOMAN_FLAGS = ['force', 'skip-install', 'skip-cache', 'ask-answered'];
+const YEOMAN_FLAGS = ['skip-install', 'skip-cache', 'ask-answered'];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -70,6 +70,7 @@ function checkFlags(target: Target, args: string[]): void {
     if (o.kind === 'boolean') options[`no-${o.name}`] = { type: 'boolean' };
   }
   for (const f of YEOMAN_FLAGS) options[f] = { type: 'boolean' };
+  options.force ??= { type: 'boolean' };
   try {
     parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (error) {

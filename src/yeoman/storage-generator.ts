@@ -19,11 +19,15 @@ import {
 import { detectProject, type ArchesProject, type ProjectFiles } from '../core/detect.js';
 import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
 import { buildOverlay, type Overlay } from '../core/overlay.js';
+import type { ClientFactory } from '../core/provision/clients.js';
+import type { AccessKey, ProvisionedState, ProvisionSummary } from '../core/provision/types.js';
 import { UserError, type ProviderId, type StorageSecrets } from '../core/types.js';
 
 /** What .yo-rc.json keeps under `generator-arches-storage`. */
 export interface StoredConfig {
   provider?: ProviderId | 'app';
+  /** What provisioning created, per provider: names and ARNs, never a secret. */
+  resources?: Partial<Record<ProviderId, ProvisionedState>>;
   providers?: Partial<Record<ProviderId, Record<string, OptionValue>>>;
   archesVersion?: string;
   created?: string[];
@@ -65,6 +69,10 @@ export class StorageGenerator extends Generator {
   protected gathered!: Resolved;
   protected overlay!: Overlay;
   protected interactive = false;
+  protected summary?: ProvisionSummary;
+  protected resources?: ProvisionedState;
+  protected newKey?: AccessKey;
+  protected switchedTo?: ProviderId;
 
   constructor(args: string[], options: Generator['options'], provider: ProviderId) {
     // Each provider's generator is a subclass made by providerGenerator(): its tasks live here.
@@ -166,21 +174,79 @@ export class StorageGenerator extends Generator {
     assertComplete(this.decls, this.gathered, this.provider, pkg);
   }
 
-  configuring(): void {
+  async configuring(): Promise<void> {
     const { answers, secrets, flags } = toAnswers(this.provider, this.gathered.values);
-    if (this.provider !== 'local' && flags.provision) {
-      throw new UserError(
-        `Creating ${this.provider} resources is not available in this version: configure a bucket that ` +
-          `already exists with --no-provision. Nothing was written.`,
-        'provision',
-      );
+    const v = this.gathered.values;
+    // The overlay is built first: a conflicting pin or edited marker stops the run before any cloud call.
+    const overlayFor = (a: typeof answers, s: typeof secrets): Overlay =>
+      buildOverlay(this.files(), {
+        project: this.project,
+        answers: a,
+        secrets: s,
+        created: this.stored.created ?? [],
+      });
+    this.overlay = overlayFor(answers, secrets);
+    const cloud = this.provider === 'aws' || this.provider === 's3-compatible';
+    const destroying = v.destroy === true;
+    if (!cloud || (!flags.provision && !destroying)) {
+      if (this.provider !== 'local' && flags.provision) {
+        throw new UserError(
+          `Creating ${this.provider} resources is not available yet: configure a bucket that already exists ` +
+            `with --no-provision. Nothing was written.`,
+          'provision',
+        );
+      }
+      return;
     }
-    this.overlay = buildOverlay(this.files(), {
+    const { provision, destroy } = await import('./provisioning.js');
+    const ctx = {
+      provider: this.provider as 'aws' | 's3-compatible',
+      root: this.destinationRoot(),
       project: this.project,
       answers,
       secrets,
+      interactive: this.interactive,
+      state: this.stored.resources?.[this.provider] ?? {},
       created: this.stored.created ?? [],
-    });
+      files: this.files(),
+      // A programmatic seam for tests (yeoman-test passes options by reference); no CLI flag sets it.
+      factory: testFactory(this.options),
+      probe: probeTiming(),
+      flags: {
+        profile: typeof v.profile === 'string' ? v.profile : undefined,
+        rotateKey: v.rotateKey === true,
+        secretsFile: typeof v.secretsFile === 'string' ? v.secretsFile : undefined,
+        showSecret: v.showSecret === true,
+        json: v.json === true,
+        dryRun: flags.dryRun,
+        deleteBucket: v.deleteBucket === true,
+        force: v.force === true,
+      },
+      log: (m: string) => {
+        this.log(redact(m, secrets));
+      },
+      confirm: async (message: string) => {
+        const question = { type: 'confirm', name: 'apply', message, default: true };
+        return ((await this.prompt(question as Parameters<Generator['prompt']>[0])) as { apply: boolean })
+          .apply;
+      },
+    };
+    if (destroying) {
+      const done = await destroy(ctx);
+      if (!done.applied) return;
+      this.summary = done.summary;
+      this.resources = done.remaining;
+      // Teardown ends on local files: the overlay is removed like `arches-storage local` does.
+      this.switchedTo = 'local';
+      this.overlay = overlayFor({ provider: 'local', corsOrigins: [], publicRead: false }, {});
+      return;
+    }
+    const outcome = await provision(ctx);
+    if (!outcome.applied) return;
+    this.summary = outcome.summary;
+    this.resources = outcome.state;
+    this.newKey = outcome.appKey;
+    if (outcome.appKey) this.overlay = overlayFor(answers, { ...secrets, ...outcome.appKey });
   }
 
   writing(): void {
@@ -203,8 +269,12 @@ export class StorageGenerator extends Generator {
       if (!this.interactive) this.forceWrite(abs);
     }
     const previous = this.stored.providers ?? {};
+    const resources = { ...this.stored.resources };
+    if (this.resources) resources[this.provider] = this.resources;
+    else if (this.switchedTo) delete resources[this.provider];
     this.config.set({
-      provider: this.provider,
+      provider: this.switchedTo ?? this.provider,
+      resources,
       providers: { ...previous, [this.provider]: rememberable(this.decls, this.gathered.values) },
       created: this.overlay.created,
       ...(typeof this.gathered.values.archesVersion === 'string'
@@ -222,7 +292,49 @@ export class StorageGenerator extends Generator {
 
   end(): void {
     for (const w of this.overlay.warnings) this.log(`warning: ${w}`);
+    if (!this.summary) return;
+    const v = this.gathered.values;
+    const summary = {
+      ...this.summary,
+      ...(v.showSecret === true && this.newKey ? { secretAccessKey: this.newKey.secretAccessKey } : {}),
+    };
+    if (v.json === true) {
+      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      return;
+    }
+    const lines = [
+      `Done in ${summary.wallSeconds} s.`,
+      ...(summary.created.length ? [`Created: ${summary.created.join(', ')}.`] : []),
+      ...(summary.adopted.length ? [`Adopted: ${summary.adopted.join('; ')}.`] : []),
+      ...(summary.deleted.length ? [`Removed: ${summary.deleted.join('; ')}.`] : []),
+      ...(summary.secretDestination ? [`The app's secret key went to ${summary.secretDestination}.`] : []),
+      ...(summary.verifiedAfterSeconds !== undefined
+        ? [`Verified with the app key after ${summary.verifiedAfterSeconds} s.`]
+        : []),
+      ...(this.switchedTo ? [`The project is back on local files.`] : []),
+    ];
+    this.log(lines.join('\n'));
+    if (v.showSecret === true && this.newKey)
+      process.stdout.write(`AWS_SECRET_ACCESS_KEY=${this.newKey.secretAccessKey}\n`);
   }
+}
+
+function testFactory(options: object): ClientFactory | undefined {
+  const f = (options as { clientsFactory?: unknown }).clientsFactory;
+  return typeof f === 'function' ? (f as ClientFactory) : undefined;
+}
+
+/** Probe timing from the environment (seconds), for slow IAM propagation or quick tests. */
+function probeTiming(): { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number } {
+  const n = (name: string): number | undefined => {
+    const raw = process.env[name];
+    return raw && Number(raw) > 0 ? Number(raw) : undefined;
+  };
+  return {
+    maxWaitSeconds: n('ARCHES_STORAGE_PROBE_TIMEOUT'),
+    minDelaySeconds: n('ARCHES_STORAGE_PROBE_MIN_DELAY'),
+    maxDelaySeconds: n('ARCHES_STORAGE_PROBE_MAX_DELAY'),
+  };
 }
 
 /** The generator class for one provider: what each generators/<provider>/index.ts exports. */

@@ -122,14 +122,16 @@ describe('generator flows', function () {
       assert.match(settings, /"region_name": "us-west-2"/);
     });
 
-    it('stops before writing when provisioning is asked for (not available yet)', async function () {
-      const dir = project('7.4');
-      await assertRefused(
-        dir,
-        () => runGenerator('aws', dir, { 'skip-prompts': true, ...PROVIDER_OPTIONS.aws }),
-        [/--no-provision/],
-      );
-    });
+    for (const provider of ['gcs', 'azure']) {
+      it(`stops before writing when ${provider} provisioning is asked for (not available yet)`, async function () {
+        const dir = project('7.4');
+        await assertRefused(
+          dir,
+          () => runGenerator(provider, dir, { 'skip-prompts': true, ...PROVIDER_OPTIONS[provider] }),
+          [/--no-provision/, /not available yet/],
+        );
+      });
+    }
   });
 
   describe('bad input is refused before anything is written', function () {

@@ -1,0 +1,379 @@
+/**
+ * The provisioning part of a run, between the answers and the overlay: discover with read-only calls, show
+ * the plan, confirm (interactive), apply with progress, and record state and the new secret on disk as soon
+ * as each exists, so a failure halfway leaves a state the next run completes. Loaded only when a run
+ * provisions: it imports the AWS SDK.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyBlock, blockLines } from '../core/blocks.js';
+import type { ArchesProject, ProjectFiles } from '../core/detect.js';
+import { buildOverlay } from '../core/overlay.js';
+import { discoverAws, planAws, planAwsDestroy } from '../core/provision/aws.js';
+import { createClients, resolveOperatorKey, type ClientFactory } from '../core/provision/clients.js';
+import { describeError, runSteps, StepFailed, type RunnableStep } from '../core/provision/runner.js';
+import { planS3Compatible, planS3CompatibleDestroy } from '../core/provision/s3-compatible.js';
+import type {
+  AccessKey,
+  ProvisionPlan,
+  ProvisionSummary,
+  ProvisionedState,
+} from '../core/provision/types.js';
+import { resolveEndpoint, S3_SERVICE_PRESETS } from '../core/providers.js';
+import { UserError, type StorageAnswers, type StorageSecrets } from '../core/types.js';
+import { showProgress } from './progress.js';
+
+export interface ProvisionFlags {
+  profile?: string;
+  rotateKey: boolean;
+  secretsFile?: string;
+  showSecret: boolean;
+  json: boolean;
+  dryRun: boolean;
+  deleteBucket: boolean;
+  force: boolean;
+}
+
+export interface ProvisionContext {
+  provider: 'aws' | 's3-compatible';
+  root: string;
+  project: ArchesProject;
+  answers: StorageAnswers;
+  secrets: StorageSecrets;
+  flags: ProvisionFlags;
+  interactive: boolean;
+  state: ProvisionedState;
+  created: readonly string[];
+  files: ProjectFiles;
+  factory?: ClientFactory;
+  log(message: string): void;
+  confirm(message: string): Promise<boolean>;
+  /** Probe timing (tests shorten it; ARCHES_STORAGE_PROBE_TIMEOUT in seconds). */
+  probe?: { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number };
+}
+
+export interface ProvisionOutcome {
+  state: ProvisionedState;
+  /** A key made by this run and written to settings_local.py (the overlay must carry it too). */
+  appKey?: AccessKey;
+  summary: ProvisionSummary;
+  applied: boolean;
+}
+
+const YO_RC = '.yo-rc.json';
+const NAMESPACE = 'generator-arches-storage';
+
+/** Writes the resource state straight to .yo-rc.json on disk: it must survive a failure later in the run. */
+function persistState(root: string, provider: string, state: ProvisionedState | undefined): void {
+  const file = path.join(root, YO_RC);
+  const json = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)
+    : {};
+  const ours = (json[NAMESPACE] ??= {});
+  const resources = { ...(ours.resources as Record<string, unknown> | undefined) };
+  if (state) resources[provider] = state;
+  else delete resources[provider];
+  ours.resources = resources;
+  writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+}
+
+function isGitIgnored(root: string, rel: string): boolean | undefined {
+  const r = spawnSync('git', ['check-ignore', '-q', '--', rel], { cwd: root, stdio: 'ignore' });
+  return r.status === 0 ? true : r.status === 1 ? false : undefined;
+}
+
+function isTracked(root: string, rel: string): boolean {
+  return (
+    spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], { cwd: root, stdio: 'ignore' }).status === 0
+  );
+}
+
+/** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
+function storedKey(ctx: ProvisionContext): AccessKey | undefined {
+  const text = ctx.flags.secretsFile
+    ? existsSync(path.resolve(ctx.root, ctx.flags.secretsFile))
+      ? readFileSync(path.resolve(ctx.root, ctx.flags.secretsFile), 'utf8')
+      : ''
+    : (ctx.files.read(`${ctx.project.pkg}/settings_local.py`) ?? '');
+  const lines = blockLines('secrets', text) ?? [];
+  const value = (name: string): string | undefined => {
+    for (const l of lines) {
+      const m = new RegExp(`^${name}\\s*=\\s*"?([^"]*)"?\\s*$`).exec(l);
+      if (m) return m[1];
+    }
+    return undefined;
+  };
+  const id = value('AWS_ACCESS_KEY_ID');
+  const secret = value('AWS_SECRET_ACCESS_KEY');
+  return id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
+}
+
+/** Refuses, before any call, a secret destination git would commit. */
+function checkSecretDestination(ctx: ProvisionContext): string {
+  if (ctx.flags.secretsFile) {
+    const rel = path.relative(ctx.root, path.resolve(ctx.root, ctx.flags.secretsFile));
+    const inside = !rel.startsWith('..') && !path.isAbsolute(rel);
+    if (inside && (isTracked(ctx.root, rel) || isGitIgnored(ctx.root, rel) === false)) {
+      throw new UserError(
+        `--secrets-file ${rel} is not ignored by git: add it to .gitignore first (or choose a path outside the project). Nothing was created.`,
+        'secrets-file',
+        2,
+      );
+    }
+    return ctx.flags.secretsFile;
+  }
+  const local = `${ctx.project.pkg}/settings_local.py`;
+  if (isTracked(ctx.root, local)) {
+    throw new UserError(
+      `${local} is tracked by git, so a key written there would be committed: untrack it (git rm --cached ${local}) ` +
+        `or pass --secrets-file. Nothing was created.`,
+      'secrets-file',
+      2,
+    );
+  }
+  return `${local} (git-ignored)`;
+}
+
+/** Stores a new secret at once, where the overlay keeps it, with .gitignore updated in the same breath. */
+function writeSecret(ctx: ProvisionContext, key: AccessKey): void {
+  if (ctx.flags.secretsFile) {
+    const file = path.resolve(ctx.root, ctx.flags.secretsFile);
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    const after = applyBlock(ctx.flags.secretsFile, before, [
+      `AWS_ACCESS_KEY_ID=${key.accessKeyId}`,
+      `AWS_SECRET_ACCESS_KEY=${key.secretAccessKey}`,
+    ])!;
+    writeFileSync(file, after, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return;
+  }
+  const overlay = buildOverlay(ctx.files, {
+    project: ctx.project,
+    answers: ctx.answers,
+    secrets: { ...ctx.secrets, ...key },
+    created: ctx.created,
+  });
+  for (const c of overlay.changes) {
+    if (c.path === `${ctx.project.pkg}/settings_local.py` || c.path === '.gitignore') {
+      if (c.after !== null) writeFileSync(path.join(ctx.root, c.path), c.after, { mode: 0o600 });
+    }
+  }
+}
+
+export function formatPlan(plan: ProvisionPlan, title: string): string {
+  const out = [title, ...plan.facts.map((f) => `  · ${f}`), ''];
+  for (const [i, s] of plan.steps.entries()) {
+    out.push(`  ${i + 1}. ${s.title}${s.needs.length ? `   (after ${s.needs.join(', ')})` : ''}`);
+    for (const c of s.calls) out.push(`       ${c.service}:${c.command} ${JSON.stringify(c.input)}`);
+  }
+  for (const [name, doc] of Object.entries(plan.documents)) {
+    out.push(
+      '',
+      `  ${name}:`,
+      ...JSON.stringify(doc, null, 2)
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
+  }
+  return out.join('\n');
+}
+
+async function apply(
+  ctx: ProvisionContext,
+  plan: ProvisionPlan,
+  steps: RunnableStep[],
+  what: string,
+): Promise<{ applied: boolean; error?: StepFailed }> {
+  const text = formatPlan(plan, what);
+  if (ctx.flags.dryRun) {
+    process.stdout.write(text + '\n\nDry run: no call that changes anything was made.\n');
+    return { applied: false };
+  }
+  ctx.log(text);
+  if (ctx.interactive && !(await ctx.confirm('Apply this plan?'))) {
+    throw new UserError('Plan not applied: nothing was created.', 'confirm', 1);
+  }
+  const progress = showProgress(steps, ctx.interactive);
+  try {
+    await runSteps(steps, { events: progress.events });
+    return { applied: true };
+  } catch (error) {
+    if (error instanceof StepFailed) return { applied: true, error };
+    throw error;
+  } finally {
+    await progress.close();
+  }
+}
+
+function failure(ctx: ProvisionContext, error: StepFailed, state: ProvisionedState): UserError {
+  if (error.cause instanceof UserError) return error.cause;
+  const exists = [
+    state.bucket ? `bucket ${state.bucket.name}` : undefined,
+    state.user
+      ? `IAM user ${state.user.name}${state.user.policyName ? ` with policy ${state.user.policyName}` : ''}`
+      : undefined,
+    state.accessKeyId ? `access key ${state.accessKeyId} (secret stored)` : undefined,
+  ].filter(Boolean);
+  return new UserError(
+    `Step "${error.title}" (${error.step}) failed: ${describeError(error.cause)}\n` +
+      `What exists now: ${exists.length ? exists.join(', ') : 'nothing'} (recorded in .yo-rc.json). ` +
+      `Run the same command again to complete the rest; nothing will be created twice.`,
+    error.step,
+  );
+}
+
+export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome> {
+  const started = Date.now();
+  const destination = checkSecretDestination(ctx);
+  const factory = ctx.factory ?? createClients;
+  const a = ctx.answers;
+  let state = structuredClone(ctx.state);
+  let appKey: AccessKey | undefined;
+  const warnings: string[] = [];
+  const hooks = {
+    saveState: (s: ProvisionedState): void => {
+      state = s;
+      if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
+    },
+    saveSecret: (key: AccessKey): void => {
+      appKey = key;
+      writeSecret(ctx, key);
+    },
+    warn: (m: string): void => {
+      warnings.push(m);
+      ctx.log(`warning: ${m}`);
+    },
+  };
+  let planned: { plan: ProvisionPlan; steps: RunnableStep[] };
+  let title: string;
+  if (ctx.provider === 'aws') {
+    const clients = factory({ region: a.region!, profile: ctx.flags.profile });
+    const input = {
+      answers: a,
+      pkg: ctx.project.pkg,
+      state,
+      rotateKey: ctx.flags.rotateKey,
+      knownKey: storedKey(ctx),
+      probe: ctx.probe,
+    };
+    const found = await discoverAws(clients, input);
+    ctx.log(`AWS account ${found.accountId} (${found.callerArn})`);
+    const made = planAws(clients, input, found, hooks);
+    state = made.state;
+    planned = made;
+    title = `Plan for AWS account ${found.accountId}, region ${a.region}:`;
+  } else {
+    const endpoint = resolveEndpoint(a)!;
+    const pathStyle = S3_SERVICE_PRESETS[a.service ?? 'other'].pathStyle;
+    const given =
+      ctx.secrets.accessKeyId && ctx.secrets.secretAccessKey
+        ? { accessKeyId: ctx.secrets.accessKeyId, secretAccessKey: ctx.secrets.secretAccessKey }
+        : undefined;
+    // The chain is asked only when no key was given (it may end at an instance metadata endpoint).
+    const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
+    const key = given ?? storedKey(ctx) ?? operator;
+    if (!key) {
+      throw new UserError(
+        `No credentials for ${endpoint}: pass --access-key-id and --secret-access-key (or ARCHES_STORAGE_ACCESS_KEY_ID / ` +
+          `ARCHES_STORAGE_SECRET_ACCESS_KEY), or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile. Nothing was created.`,
+        'access-key-id',
+        2,
+      );
+    }
+    const clients = factory({
+      region: a.region ?? 'us-east-1',
+      endpoint,
+      pathStyle,
+      credentials: operator ?? key,
+      profile: ctx.flags.profile,
+    });
+    planned = await planS3Compatible(
+      clients,
+      { answers: a, endpoint, state, appKey: key, probe: ctx.probe },
+      hooks,
+    );
+    title = `Plan for ${endpoint}:`;
+    // The app key the overlay stores: the one given, or the provisioning credentials when none was.
+    if (!given && !storedKey(ctx)) appKey = key;
+  }
+  const result = await apply(ctx, planned.plan, planned.steps, title);
+  if (result.error) throw failure(ctx, result.error, state);
+  if (appKey && ctx.provider === 's3-compatible' && result.applied) writeSecret(ctx, appKey);
+  const summary: ProvisionSummary = {
+    ok: true,
+    provider: ctx.provider,
+    accountId: state.accountId,
+    created: [
+      ...(state.bucket?.created ? [`bucket ${state.bucket.name}`] : []),
+      ...(planned.plan.steps.some((s) => s.id === 'create-user' && s.calls[0]?.command === 'CreateUser')
+        ? [`IAM user ${a.iamUser}`]
+        : []),
+      ...(planned.plan.steps.some((s) => s.id === 'create-access-key')
+        ? [`access key ${state.accessKeyId}`]
+        : []),
+    ],
+    adopted: planned.plan.facts.filter((f) => f.includes('adopted') || f.includes('exists (made by')),
+    deleted: [],
+    secretDestination: appKey ? (ctx.flags.secretsFile ?? destination) : undefined,
+    accessKeyId: appKey?.accessKeyId ?? state.accessKeyId,
+    verifiedAfterSeconds: state.verifiedAfterSeconds,
+    wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+  return { state, appKey: ctx.flags.secretsFile ? undefined : appKey, summary, applied: result.applied };
+}
+
+export async function destroy(
+  ctx: ProvisionContext,
+): Promise<{ summary: ProvisionSummary; applied: boolean; remaining?: ProvisionedState }> {
+  const started = Date.now();
+  const factory = ctx.factory ?? createClients;
+  const a = ctx.answers;
+  let state = structuredClone(ctx.state);
+  const hooks = {
+    saveState: (s: ProvisionedState): void => {
+      state = s;
+      if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
+    },
+  };
+  const options = { deleteBucket: ctx.flags.deleteBucket, force: ctx.flags.force };
+  let planned: { plan: ProvisionPlan; steps: RunnableStep[] };
+  if (ctx.provider === 'aws') {
+    const clients = factory({ region: state.region ?? a.region ?? 'us-east-1', profile: ctx.flags.profile });
+    planned = await planAwsDestroy(clients, state, options, hooks);
+  } else {
+    const endpoint = state.endpoint ?? resolveEndpoint(a)!;
+    const given = ctx.secrets.accessKeyId
+      ? { accessKeyId: ctx.secrets.accessKeyId, secretAccessKey: ctx.secrets.secretAccessKey! }
+      : undefined;
+    const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
+    const clients = factory({
+      region: state.region ?? a.region ?? 'us-east-1',
+      endpoint,
+      pathStyle: S3_SERVICE_PRESETS[a.service ?? 'other'].pathStyle,
+      credentials: operator ?? given ?? storedKey(ctx),
+    });
+    planned = await planS3CompatibleDestroy(clients, state, options, hooks);
+  }
+  const before = structuredClone(state);
+  const result = await apply(ctx, planned.plan, planned.steps, 'Teardown plan:');
+  if (result.error) throw failure(ctx, result.error, state);
+  // What is left is only a bucket kept on purpose: remembered, so a later --destroy --delete-bucket finds it.
+  const remaining = state.bucket
+    ? { bucket: state.bucket, region: state.region, endpoint: state.endpoint, accountId: state.accountId }
+    : undefined;
+  if (result.applied) persistState(ctx.root, ctx.provider, remaining);
+  return {
+    remaining,
+    applied: result.applied,
+    summary: {
+      ok: true,
+      provider: ctx.provider,
+      accountId: before.accountId,
+      created: [],
+      adopted: [],
+      deleted: planned.plan.steps.map((s) => s.title),
+      wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+    },
+  };
+}
