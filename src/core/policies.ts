@@ -239,3 +239,63 @@ export function azureCorsRules(origins: readonly string[]): AzureCorsRule[] {
     },
   ];
 }
+
+/**
+ * What the person running the generator needs, and no more: set up (and tear down) one bucket and one IAM
+ * user. `account` may be "*" when the policy is written before the account is known.
+ */
+export function awsOperatorPolicy(
+  bucket: string,
+  userName: string,
+  account: string,
+  partition: AwsPartition = 'aws',
+): IamIdentityPolicy {
+  assertPlainBucket(bucket);
+  return {
+    Version: POLICY_VERSION,
+    Statement: [
+      {
+        Sid: 'ManageTheMediaBucket',
+        Effect: 'Allow',
+        Action: [
+          's3:CreateBucket',
+          's3:ListBucket',
+          's3:ListBucketVersions',
+          's3:PutBucketPublicAccessBlock',
+          's3:PutBucketOwnershipControls',
+          's3:PutEncryptionConfiguration',
+          's3:PutBucketCORS',
+          's3:PutBucketTagging',
+          's3:PutBucketPolicy',
+          's3:DeleteBucketPolicy',
+          's3:DeleteBucket',
+        ],
+        Resource: [bucketArn(bucket, partition)],
+      },
+      {
+        Sid: 'EmptyTheBucketOnForcedTeardown',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: [objectsArn(bucket, partition)],
+      },
+      {
+        Sid: 'ManageTheAppUser',
+        Effect: 'Allow',
+        Action: [
+          'iam:CreateUser',
+          'iam:GetUser',
+          'iam:TagUser',
+          'iam:ListUserTags',
+          'iam:PutUserPolicy',
+          'iam:ListUserPolicies',
+          'iam:DeleteUserPolicy',
+          'iam:CreateAccessKey',
+          'iam:ListAccessKeys',
+          'iam:DeleteAccessKey',
+          'iam:DeleteUser',
+        ],
+        Resource: [`arn:${partition}:iam::${account}:user/${userName}`],
+      },
+    ],
+  };
+}
