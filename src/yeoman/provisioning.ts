@@ -230,8 +230,12 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
   const a = ctx.answers;
   let state = structuredClone(ctx.state);
   let appKey: AccessKey | undefined;
+  let verifiedAfterSeconds: number | undefined;
   const warnings: string[] = [];
   const hooks = {
+    verified: (seconds: number): void => {
+      verifiedAfterSeconds = seconds;
+    },
     saveState: (s: ProvisionedState): void => {
       state = s;
       if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
@@ -317,7 +321,7 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
     deleted: [],
     secretDestination: appKey ? (ctx.flags.secretsFile ?? destination) : undefined,
     accessKeyId: appKey?.accessKeyId ?? state.accessKeyId,
-    verifiedAfterSeconds: state.verifiedAfterSeconds,
+    verifiedAfterSeconds,
     wallSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
   return { state, appKey: ctx.flags.secretsFile ? undefined : appKey, summary, applied: result.applied };

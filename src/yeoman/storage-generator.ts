@@ -272,6 +272,8 @@ export class StorageGenerator extends Generator {
     const resources = { ...this.stored.resources };
     if (this.resources) resources[this.provider] = this.resources;
     else if (this.switchedTo) delete resources[this.provider];
+    // Rewritten whole, in one key order, whatever order an earlier (or interrupted) run left.
+    for (const key of Object.keys(this.config.getAll())) this.config.delete(key);
     this.config.set({
       provider: this.switchedTo ?? this.provider,
       resources,

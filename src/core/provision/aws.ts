@@ -70,6 +70,8 @@ export interface AwsHooks {
   saveState(state: ProvisionedState): void;
   saveSecret(key: AccessKey): void;
   warn(message: string): void;
+  /** The probe passed after this many seconds (reported, not recorded: it differs every run). */
+  verified(seconds: number): void;
 }
 
 const errorName = (e: unknown): string => (e instanceof Error ? e.name : '');
@@ -444,7 +446,7 @@ export function planAws(
         return;
       }
       const result = await probeBucket(clients.s3WithKey(key), bucket, input.probe);
-      state.verifiedAfterSeconds = Math.round(result.seconds * 10) / 10;
+      hooks.verified(Math.round(result.seconds * 10) / 10);
       state.bucket = { ...state.bucket!, configured: true };
       save();
     },

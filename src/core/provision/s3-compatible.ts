@@ -31,7 +31,11 @@ export interface S3CompatibleInput {
 export async function planS3Compatible(
   clients: Pick<AwsClients, 's3' | 's3WithKey'>,
   input: S3CompatibleInput,
-  hooks: { saveState(state: ProvisionedState): void; warn(message: string): void },
+  hooks: {
+    saveState(state: ProvisionedState): void;
+    warn(message: string): void;
+    verified(seconds: number): void;
+  },
 ): Promise<{ plan: ProvisionPlan; steps: RunnableStep[] }> {
   const a = input.answers;
   const bucket = a.bucket!;
@@ -102,7 +106,7 @@ export async function planS3Compatible(
       ],
       run: async () => {
         const result = await probeBucket(clients.s3WithKey(input.appKey), bucket, input.probe);
-        state.verifiedAfterSeconds = Math.round(result.seconds * 10) / 10;
+        hooks.verified(Math.round(result.seconds * 10) / 10);
         state.bucket = { ...state.bucket!, configured: true };
         save();
       },

@@ -31,8 +31,6 @@ export interface ProvisionedState {
   bucket?: { name: string; arn?: string; created: boolean; configured?: boolean };
   user?: { name: string; arn: string; policyName?: string };
   accessKeyId?: string;
-  /** Seconds the last probe took to pass, IAM propagation included. */
-  verifiedAfterSeconds?: number;
 }
 
 export type StepId =

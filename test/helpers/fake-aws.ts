@@ -1,0 +1,1550 @@
+/**
+ * An AWS that behaves like AWS, for the calls no local server implements.
+ *
+ * S3 calls s3rver implements (CreateBucket, HeadBucket, DeleteBucket, CORS, objects, listing) reach s3rver
+ * for real. STS, IAM and the S3 control-plane calls s3rver lacks (public access block, ownership controls,
+ * encryption, tagging, bucket policy, versioning, ListObjectVersions, ACLs) are mocked at the SDK level with
+ * aws-sdk-client-mock on the client instances this class makes. The mocks keep state and answer with AWS's
+ * error names, codes, HTTP statuses and messages, built as the SDK would surface them (FACTS.md, "AWS S3 and
+ * IAM in 2026").
+ *
+ * How a call is routed: `mockClient(instance)` replaces `send` with a sinon stub; `stub.send.callThrough()`
+ * makes every command without a mock reach the real `send` (and so s3rver), where a middleware of this class
+ * (initialize step, outside the SDK's retry loop) adds latency, faults, taken buckets, access-key checks and
+ * AWS's answers where s3rver's differ. Mocked commands never enter the middleware stack, so the mocks apply
+ * latency and faults themselves.
+ */
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as IAM from '@aws-sdk/client-iam';
+import * as S3 from '@aws-sdk/client-s3';
+import * as STS from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AccessKey, AwsClients } from '../../src/core/provision/types.js';
+import { S3RVER_KEY } from './s3rver.js';
+
+export interface FakeAwsOptions {
+  s3rverEndpoint: string;
+  /** Default '123456789012'. */
+  accountId?: string;
+  /** The clients' region, where CreateBucket's LocationConstraint rules apply. Default 'us-east-1'. */
+  region?: string;
+  /** Added to every call, mocked or passed through. */
+  latencyMs?: number;
+  /**
+   * A new access key answers InvalidAccessKeyId (403) on S3 for this long after creation, then AccessDenied
+   * for a further third of it, then works. Default 0.
+   */
+  keyPropagationMs?: number;
+}
+
+export type FaultKind = 'AccessDenied' | 'InternalError' | 'Throttling' | 'ECONNRESET';
+
+export interface FakeAccessKey {
+  id: string;
+  secret: string;
+  status: 'Active' | 'Inactive';
+  created: Date;
+}
+
+/** An IAM user. Only deterministic fields are enumerable, so two runs' states compare equal as JSON. */
+export interface FakeIamUser {
+  arn: string;
+  tags: IAM.Tag[];
+  /** Inline policies: name → the document exactly as put. */
+  policies: Map<string, string>;
+  keys: FakeAccessKey[];
+}
+
+/** The control-plane state of a bucket; an absent field means AWS's default for a new bucket. */
+export interface FakeBucket {
+  /** Unset: a new bucket behaves as if all four flags were true. */
+  publicAccessBlock?: S3.PublicAccessBlockConfiguration;
+  /** Unset: BucketOwnerEnforced. */
+  ownership?: S3.OwnershipControls;
+  /** Unset: SSE-S3 (AES256). */
+  encryption?: S3.ServerSideEncryptionConfiguration;
+  tags?: S3.Tag[];
+  policy?: string;
+}
+
+/** One call as made, reads included. */
+export interface FakeAwsRequest {
+  service: Service;
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+type Service = 's3' | 'iam' | 'sts';
+type Input = Record<string, unknown>;
+type Output = Record<string, unknown>;
+
+interface UserMeta {
+  name: string;
+  userId: string;
+  path: string;
+  created: Date;
+}
+
+interface BucketMeta {
+  region: string;
+  publicAccessBlockDeleted: boolean;
+  ownershipDeleted: boolean;
+  versioning?: string;
+}
+
+interface PendingFault {
+  kind: FaultKind;
+  afterEffect: boolean;
+}
+
+/** What aws-sdk-client-mock's stub offers, without its generics (the command table below is heterogeneous). */
+interface LooseStub {
+  on(command: unknown): { callsFake(fn: (input: Input) => unknown): unknown };
+}
+
+const DEFAULT_ACCOUNT = '123456789012';
+/** The SDK's default; reported in $metadata.attempts for faults that exhaust retries. */
+const SDK_MAX_ATTEMPTS = 3;
+const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const OPERATOR_KEY: AccessKey = { accessKeyId: 'AKIAOPERATOR00000000', secretAccessKey: 'operator-secret' };
+const ALL_BLOCKED: S3.PublicAccessBlockConfiguration = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+const MUTATING = /^(Create|Put|Delete|Update|Tag|Untag|Attach|Detach|Upload|Complete|Abort|Copy|Restore|Set)/;
+/** Condition keys that pin a wildcard principal to fixed values, which makes a policy non-public. */
+const RESTRICTING_CONDITION_KEYS = new Set(
+  [
+    'aws:SourceIp',
+    'aws:SourceVpc',
+    'aws:SourceVpce',
+    'aws:SourceAccount',
+    'aws:SourceArn',
+    'aws:SourceOwner',
+    'aws:PrincipalAccount',
+    'aws:PrincipalArn',
+    'aws:PrincipalOrgID',
+    'aws:PrincipalOrgPaths',
+    'aws:userid',
+    's3:DataAccessPointAccount',
+    's3:DataAccessPointArn',
+  ].map((k) => k.toLowerCase()),
+);
+/** S3 operations whose IAM action is not `s3:<operation>`. */
+const S3_ACTIONS: Record<string, string> = {
+  PutBucketCors: 's3:PutBucketCORS',
+  GetBucketCors: 's3:GetBucketCORS',
+  DeleteBucketCors: 's3:PutBucketCORS',
+  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
+  DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  GetBucketEncryption: 's3:GetEncryptionConfiguration',
+  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
+  DeleteBucketTagging: 's3:PutBucketTagging',
+  DeleteBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  PutBucketAcl: 's3:PutBucketAcl',
+  ListObjectVersions: 's3:ListBucketVersions',
+  ListMultipartUploads: 's3:ListBucketMultipartUploads',
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors, shaped as the SDK surfaces them (checked against SDK 3.117x deserializing AWS's XML).
+
+interface ErrorSpec {
+  code: string;
+  message: string;
+  status: number;
+  extra?: Record<string, unknown>;
+  /** Attempts the SDK would report: SDK_MAX_ATTEMPTS for retryable faults. */
+  attempts?: number;
+}
+
+type ExceptionClass = new (options: { message?: string; $metadata: Record<string, unknown> }) => Error;
+
+function modeledException(namespace: object, name: string, base: abstract new (...args: never[]) => Error) {
+  const candidate = (namespace as Record<string, unknown>)[name];
+  return typeof candidate === 'function' && candidate.prototype instanceof base
+    ? (candidate as ExceptionClass)
+    : undefined;
+}
+
+const faultOf = (status: number): 'client' | 'server' => (status >= 500 ? 'server' : 'client');
+const upperAlnum = (length: number): string =>
+  Array.from({ length }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[randomInt(36)]).join('');
+
+function responseMetadata(service: Service, status: number, attempts = 1): Record<string, unknown> {
+  return {
+    httpStatusCode: status,
+    requestId: service === 's3' ? upperAlnum(16) : randomUUID(),
+    extendedRequestId:
+      service === 's3' ? createHash('sha256').update(randomUUID()).digest('base64') : undefined,
+    cfId: undefined,
+    attempts,
+    totalRetryDelay: attempts > 1 ? 100 * (2 ** (attempts - 1) - 1) : 0,
+  };
+}
+
+/** An S3 error as the SDK deserializes AWS's REST-XML error body. */
+function s3Error(spec: ErrorSpec): Error {
+  const $metadata = responseMetadata('s3', spec.status, spec.attempts);
+  const Modeled = modeledException(S3, spec.code, S3.S3ServiceException);
+  const error = Modeled
+    ? new Modeled({ message: spec.message, $metadata })
+    : new S3.S3ServiceException({
+        name: spec.code,
+        $fault: faultOf(spec.status),
+        $metadata: $metadata as S3.S3ServiceException['$metadata'],
+        message: spec.message,
+      });
+  return Object.assign(error, {
+    Code: spec.code,
+    ...spec.extra,
+    RequestId: $metadata.requestId,
+    HostId: $metadata.extendedRequestId,
+  });
+}
+
+/**
+ * A HEAD request's error: AWS sends no body, so the SDK has only the status. 404 is the modeled NotFound;
+ * anything else (403 included) surfaces as name 'Unknown', message 'UnknownError'.
+ */
+function s3HeadError(status: number, attempts = 1): Error {
+  const $metadata = responseMetadata('s3', status, attempts);
+  if (status === 404)
+    return new S3.NotFound({ message: 'UnknownError', $metadata: $metadata as S3.NotFound['$metadata'] });
+  return new S3.S3ServiceException({
+    name: 'Unknown',
+    $fault: faultOf(status),
+    $metadata: $metadata as S3.S3ServiceException['$metadata'],
+    message: 'UnknownError',
+  });
+}
+
+/** An IAM or STS error as the SDK deserializes AWS's query-protocol error body. */
+function queryError(service: 'iam' | 'sts', spec: ErrorSpec): Error {
+  const $metadata = responseMetadata(service, spec.status, spec.attempts);
+  const base = service === 'iam' ? IAM.IAMServiceException : STS.STSServiceException;
+  const Modeled = modeledException(service === 'iam' ? IAM : STS, `${spec.code}Exception`, base);
+  const error = Modeled
+    ? new Modeled({ message: spec.message, $metadata })
+    : new base({
+        name: spec.code,
+        $fault: faultOf(spec.status),
+        $metadata: $metadata as IAM.IAMServiceException['$metadata'],
+        message: spec.message,
+      });
+  const type = spec.status >= 500 ? 'Receiver' : 'Sender';
+  return Object.assign(error, {
+    Type: type,
+    Code: spec.code,
+    Error: { Type: type, Code: spec.code, Message: spec.message },
+    ...(Modeled ? { RequestId: $metadata.requestId, xmlns: IAM_XMLNS } : {}),
+    ...spec.extra,
+  });
+}
+
+const iamError = (code: string, message: string, status: number): Error =>
+  queryError('iam', { code, message, status });
+
+/** A connection reset, after the SDK retried it (it is a transient error) until it gave up. */
+function connectionReset(): Error {
+  return Object.assign(new Error('read ECONNRESET'), {
+    errno: -104,
+    code: 'ECONNRESET',
+    syscall: 'read',
+    $metadata: { attempts: SDK_MAX_ATTEMPTS, totalRetryDelay: 300 },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy documents.
+
+interface Statement {
+  Effect?: unknown;
+  Principal?: unknown;
+  NotPrincipal?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: unknown;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const asArray = (value: unknown): unknown[] =>
+  Array.isArray(value) ? value : value === undefined ? [] : [value];
+
+function statementsOf(document: Record<string, unknown>): Statement[] {
+  return asArray(document.Statement).filter(isObject) as Statement[];
+}
+
+function glob(pattern: string, value: string, ignoreCase: boolean): boolean {
+  const source = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
+}
+
+function matches(positive: unknown, negative: unknown, value: string, ignoreCase: boolean): boolean {
+  const hit = (list: unknown) =>
+    asArray(list).some((p) => typeof p === 'string' && glob(p, value, ignoreCase));
+  if (positive !== undefined) return hit(positive);
+  if (negative !== undefined) return !hit(negative);
+  return false;
+}
+
+/** Whether identity policies allow an action on a resource: an explicit Deny wins, no Allow denies. */
+function policiesAllow(documents: Iterable<string>, action: string, resource: string): boolean {
+  let allowed = false;
+  for (const text of documents) {
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (!isObject(document)) continue;
+    for (const s of statementsOf(document)) {
+      if (!matches(s.Action, s.NotAction, action, true)) continue;
+      if (!matches(s.Resource, s.NotResource, resource, false)) continue;
+      if (s.Effect === 'Deny') return false;
+      if (s.Effect === 'Allow') allowed = true;
+    }
+  }
+  return allowed;
+}
+
+function isWildcardPrincipal(principal: unknown): boolean {
+  if (principal === '*') return true;
+  return isObject(principal) && asArray(principal.AWS).includes('*');
+}
+
+function hasRestrictingCondition(condition: unknown): boolean {
+  if (!isObject(condition)) return false;
+  return Object.values(condition).some(
+    (block) =>
+      isObject(block) && Object.keys(block).some((k) => RESTRICTING_CONDITION_KEYS.has(k.toLowerCase())),
+  );
+}
+
+/** S3's notion of a public bucket policy: an Allow to everyone, not pinned by a fixed-value condition. */
+function isPublicPolicy(text: string | undefined): boolean {
+  if (!text) return false;
+  try {
+    const document: unknown = JSON.parse(text);
+    return (
+      isObject(document) &&
+      statementsOf(document).some(
+        (s) =>
+          s.Effect === 'Allow' && isWildcardPrincipal(s.Principal) && !hasRestrictingCondition(s.Condition),
+      )
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** IAM's checks on an identity policy (PutUserPolicy). */
+function validateIdentityPolicy(text: string): void {
+  const malformed = (message: string) => iamError('MalformedPolicyDocument', message, 400);
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw malformed('Syntax errors in policy.');
+  }
+  if (!isObject(document) || document.Statement === undefined) throw malformed('Syntax errors in policy.');
+  if (
+    document.Version !== undefined &&
+    document.Version !== '2012-10-17' &&
+    document.Version !== '2008-10-17'
+  )
+    throw malformed('The policy failed legacy parsing');
+  for (const s of asArray(document.Statement)) {
+    if (!isObject(s)) throw malformed('Syntax errors in policy.');
+    if ('Principal' in s || 'NotPrincipal' in s)
+      throw malformed('Policy document should not specify a principal.');
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed('Syntax errors in policy.');
+    const actions = s.Action ?? s.NotAction;
+    if (actions === undefined) throw malformed('Policy statement must contain actions.');
+    for (const a of asArray(actions)) {
+      if (typeof a !== 'string' || (a !== '*' && !/^[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+$/.test(a)))
+        throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
+    }
+    const resources = s.Resource ?? s.NotResource;
+    if (resources === undefined) throw malformed('Policy statement must contain resources.');
+    for (const r of asArray(resources)) {
+      if (typeof r !== 'string' || (r !== '*' && !r.startsWith('arn:')))
+        throw malformed(`Resource ${String(r)} must be in ARN format or "*".`);
+    }
+  }
+}
+
+/** RFC 3986 encoding, as IAM returns policy documents (the JS SDK does not decode them). */
+const rfc3986 = (text: string): string =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+const nonWhitespaceLength = (text: string): number => text.replace(/\s/g, '').length;
+
+function validBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !/^\d{1,3}(\.\d{1,3}){3}$/.test(name) &&
+    !/^(xn--|sthree-|amzn-s3-demo-)/.test(name) &&
+    !/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)
+  );
+}
+
+const operationOf = (name: string): string => name.replace(/Command$/, '');
+const isHead = (operation: string): boolean => operation.startsWith('Head');
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+const nameOf = (error: unknown): string => (error instanceof Error ? error.name : '');
+
+/** The IAM actions and resources an S3 call needs. */
+function s3Authorizations(operation: string, input: Input): Array<[string, string]> {
+  const bucketArn = `arn:aws:s3:::${String(input.Bucket)}`;
+  const objectArn = `${bucketArn}/${String(input.Key)}`;
+  switch (operation) {
+    case 'PutObject':
+    case 'CreateMultipartUpload':
+    case 'UploadPart':
+    case 'CompleteMultipartUpload':
+      return [['s3:PutObject', objectArn]];
+    case 'GetObject':
+    case 'HeadObject':
+      return [['s3:GetObject', objectArn]];
+    case 'DeleteObject':
+      return [['s3:DeleteObject', objectArn]];
+    case 'DeleteObjects': {
+      const objects = (input.Delete as S3.Delete | undefined)?.Objects ?? [];
+      return objects.map((o): [string, string] => ['s3:DeleteObject', `${bucketArn}/${String(o.Key)}`]);
+    }
+    case 'AbortMultipartUpload':
+      return [['s3:AbortMultipartUpload', objectArn]];
+    case 'ListParts':
+      return [['s3:ListMultipartUploadParts', objectArn]];
+    case 'PutObjectAcl':
+      return [['s3:PutObjectAcl', objectArn]];
+    case 'CopyObject': {
+      const source = decodeURIComponent(String(input.CopySource).replace(/^\//, '').split('?')[0] ?? '');
+      return [
+        ['s3:PutObject', objectArn],
+        ['s3:GetObject', `arn:aws:s3:::${source}`],
+      ];
+    }
+    case 'ListObjects':
+    case 'ListObjectsV2':
+    case 'HeadBucket':
+      return [['s3:ListBucket', bucketArn]];
+    case 'ListBuckets':
+      return [['s3:ListAllMyBuckets', '*']];
+    default:
+      return [[S3_ACTIONS[operation] ?? `s3:${operation}`, bucketArn]];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export class FakeAws {
+  readonly accountId: string;
+  readonly region: string;
+  /** Bucket names owned by another account: HeadBucket → 403, CreateBucket → BucketAlreadyExists (409). */
+  takenBuckets = new Set<string>();
+  /** Every mutating call made (attempted), in order, from every client of this fake. */
+  readonly calls: Array<[string, Record<string, unknown>]> = [];
+  /** Every call made, reads included. */
+  readonly requests: FakeAwsRequest[] = [];
+  /** IAM users by name. */
+  readonly iam = new Map<string, FakeIamUser>();
+  /** S3 buckets this fake has seen (created through it, or touched by a control-plane call), by name. */
+  readonly s3 = new Map<string, FakeBucket>();
+
+  private readonly endpoint: string;
+  private readonly latencyMs: number;
+  private readonly keyPropagationMs: number;
+  private readonly operatorArn: string;
+  private readonly operatorUserId: string;
+  private readonly userMeta = new WeakMap<FakeIamUser, UserMeta>();
+  private readonly bucketMeta = new Map<string, BucketMeta>();
+  private readonly faults = new Map<string, PendingFault[]>();
+  private readonly stubs: Array<{ restore(): void }> = [];
+  private readonly made: Array<{ destroy(): void }> = [];
+  /** An unmocked client for the fake's own look-ups in s3rver. */
+  private readonly raw: S3.S3Client;
+  private restored = false;
+
+  constructor(options: FakeAwsOptions) {
+    this.endpoint = options.s3rverEndpoint;
+    this.accountId = options.accountId ?? DEFAULT_ACCOUNT;
+    this.region = options.region ?? 'us-east-1';
+    this.latencyMs = options.latencyMs ?? 0;
+    this.keyPropagationMs = options.keyPropagationMs ?? 0;
+    this.operatorArn = `arn:aws:iam::${this.accountId}:user/operator`;
+    this.operatorUserId = this.stableUserId('operator');
+    this.raw = new S3.S3Client(this.s3Config(S3RVER_KEY));
+  }
+
+  /** Fresh clients wired to s3rver, with the mocks installed on these instances. */
+  clients(): AwsClients {
+    const iam = new IAM.IAMClient({ region: this.region, credentials: OPERATOR_KEY });
+    const sts = new STS.STSClient({ region: this.region, credentials: OPERATOR_KEY });
+    this.made.push(iam, sts);
+    this.mockIam(iam);
+    this.mockSts(sts);
+    return { s3: this.s3Client(undefined), iam, sts, s3WithKey: (key) => this.s3Client(key) };
+  }
+
+  /**
+   * The next call of that operation (from any client of this fake) fails once with that fault. Retryable
+   * faults (InternalError, Throttling, ECONNRESET) come as the SDK reports them once its retries are spent
+   * ($metadata.attempts = 3): a mocked command bypasses the SDK's retry middleware, and a passed-through one
+   * is failed above it, so either way the one failure is final. Service names per service: S3 answers
+   * InternalError (500) and SlowDown (503); IAM ServiceFailureException (500) and Throttling (400); STS
+   * InternalFailure (500) and Throttling (400). `afterEffect` fails the call after it took effect (the
+   * answer was lost), as a reset connection can.
+   */
+  failOnce(operation: string, fault: FaultKind, options: { afterEffect?: boolean } = {}): void {
+    const op = operationOf(operation);
+    const queue = this.faults.get(op) ?? [];
+    queue.push({ kind: fault, afterEffect: options.afterEffect ?? false });
+    this.faults.set(op, queue);
+  }
+
+  /** Removes all mocks and closes the clients (call in after()). */
+  restore(): void {
+    if (this.restored) return;
+    this.restored = true;
+    for (const stub of this.stubs) stub.restore();
+    for (const client of this.made) client.destroy();
+    this.raw.destroy();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Wiring.
+
+  private s3Config(credentials: AccessKey): S3.S3ClientConfig {
+    return {
+      endpoint: this.endpoint,
+      region: this.region,
+      forcePathStyle: true,
+      credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    };
+  }
+
+  private s3Client(key: AccessKey | undefined): S3.S3Client {
+    const client = new S3.S3Client(this.s3Config(key ?? OPERATOR_KEY));
+    this.made.push(client);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = operationOf(String(context.commandName));
+        return this.passThrough(operation, args.input as Input, key, () => next(args));
+      },
+      { step: 'initialize', priority: 'high', name: 'fakeAwsPassThrough' },
+    );
+    // s3rver knows one key id (S3RVER) but checks no SigV4 signature: the client signs with its own key (the
+    // fake has checked it above), and the signed request names S3RVER on its way to s3rver.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers;
+        if (headers?.authorization)
+          headers.authorization = headers.authorization.replace(
+            /Credential=[^/]+\//,
+            `Credential=${S3RVER_KEY.accessKeyId}/`,
+          );
+        return next(args);
+      },
+      { step: 'deserialize', priority: 'low', name: 'fakeAwsS3rverCredential' },
+    );
+    const stub = mockClient(client);
+    this.stubs.push(stub);
+    stub.send.callThrough();
+    const loose = stub as unknown as LooseStub;
+    const on = (command: unknown, operation: string, handler: (input: Input) => Output | Promise<Output>) =>
+      loose.on(command).callsFake((input) => this.mocked('s3', operation, input, key, handler));
+    on(S3.PutPublicAccessBlockCommand, 'PutPublicAccessBlock', (i) => this.putPublicAccessBlock(i));
+    on(S3.GetPublicAccessBlockCommand, 'GetPublicAccessBlock', (i) => this.getPublicAccessBlock(i));
+    on(S3.DeletePublicAccessBlockCommand, 'DeletePublicAccessBlock', (i) => this.deletePublicAccessBlock(i));
+    on(S3.PutBucketOwnershipControlsCommand, 'PutBucketOwnershipControls', (i) => this.putOwnership(i));
+    on(S3.GetBucketOwnershipControlsCommand, 'GetBucketOwnershipControls', (i) => this.getOwnership(i));
+    on(S3.DeleteBucketOwnershipControlsCommand, 'DeleteBucketOwnershipControls', (i) =>
+      this.deleteOwnership(i),
+    );
+    on(S3.PutBucketEncryptionCommand, 'PutBucketEncryption', (i) => this.putEncryption(i));
+    on(S3.GetBucketEncryptionCommand, 'GetBucketEncryption', (i) => this.getEncryption(i));
+    on(S3.DeleteBucketEncryptionCommand, 'DeleteBucketEncryption', (i) => this.deleteEncryption(i));
+    on(S3.PutBucketTaggingCommand, 'PutBucketTagging', (i) => this.putTagging(i));
+    on(S3.GetBucketTaggingCommand, 'GetBucketTagging', (i) => this.getTagging(i));
+    on(S3.DeleteBucketTaggingCommand, 'DeleteBucketTagging', (i) => this.deleteTagging(i));
+    on(S3.PutBucketPolicyCommand, 'PutBucketPolicy', (i) => this.putBucketPolicy(i, key));
+    on(S3.GetBucketPolicyCommand, 'GetBucketPolicy', (i) => this.getBucketPolicy(i));
+    on(S3.DeleteBucketPolicyCommand, 'DeleteBucketPolicy', (i) => this.deleteBucketPolicy(i));
+    on(S3.GetBucketPolicyStatusCommand, 'GetBucketPolicyStatus', (i) => this.getBucketPolicyStatus(i));
+    on(S3.PutBucketVersioningCommand, 'PutBucketVersioning', (i) => this.putVersioning(i));
+    on(S3.GetBucketVersioningCommand, 'GetBucketVersioning', (i) => this.getVersioning(i));
+    on(S3.GetBucketLocationCommand, 'GetBucketLocation', (i) => this.getLocation(i));
+    on(S3.ListObjectVersionsCommand, 'ListObjectVersions', (i) => this.listObjectVersions(i));
+    on(S3.PutBucketAclCommand, 'PutBucketAcl', (i) => this.putAcl(i));
+    on(S3.PutObjectAclCommand, 'PutObjectAcl', (i) => this.putAcl(i));
+    return client;
+  }
+
+  private mockIam(client: IAM.IAMClient): void {
+    const stub = mockClient(client);
+    this.stubs.push(stub);
+    stub.send.callsFake((command) =>
+      Promise.reject(new Error(`FakeAws does not model IAM ${command.constructor.name}`)),
+    );
+    const loose = stub as unknown as LooseStub;
+    const on = (command: unknown, operation: string, handler: (input: Input) => Output) =>
+      loose.on(command).callsFake((input) => this.mocked('iam', operation, input, undefined, handler));
+    on(IAM.CreateUserCommand, 'CreateUser', (i) => this.createUser(i));
+    on(IAM.GetUserCommand, 'GetUser', (i) => this.getUser(i));
+    on(IAM.ListUsersCommand, 'ListUsers', () => this.listUsers());
+    on(IAM.DeleteUserCommand, 'DeleteUser', (i) => this.deleteUser(i));
+    on(IAM.TagUserCommand, 'TagUser', (i) => this.tagUser(i));
+    on(IAM.UntagUserCommand, 'UntagUser', (i) => this.untagUser(i));
+    on(IAM.ListUserTagsCommand, 'ListUserTags', (i) => ({
+      Tags: this.requireUser(i.UserName).tags.map((t) => ({ ...t })),
+      IsTruncated: false,
+    }));
+    on(IAM.PutUserPolicyCommand, 'PutUserPolicy', (i) => this.putUserPolicy(i));
+    on(IAM.GetUserPolicyCommand, 'GetUserPolicy', (i) => this.getUserPolicy(i));
+    on(IAM.ListUserPoliciesCommand, 'ListUserPolicies', (i) => ({
+      PolicyNames: [...this.requireUser(i.UserName).policies.keys()],
+      IsTruncated: false,
+    }));
+    on(IAM.DeleteUserPolicyCommand, 'DeleteUserPolicy', (i) => this.deleteUserPolicy(i));
+    on(IAM.ListAttachedUserPoliciesCommand, 'ListAttachedUserPolicies', (i) => {
+      this.requireUser(i.UserName);
+      return { AttachedPolicies: [], IsTruncated: false };
+    });
+    on(IAM.ListGroupsForUserCommand, 'ListGroupsForUser', (i) => {
+      this.requireUser(i.UserName);
+      return { Groups: [], IsTruncated: false };
+    });
+    on(IAM.CreateAccessKeyCommand, 'CreateAccessKey', (i) => this.createAccessKey(i));
+    on(IAM.ListAccessKeysCommand, 'ListAccessKeys', (i) => this.listAccessKeys(i));
+    on(IAM.UpdateAccessKeyCommand, 'UpdateAccessKey', (i) => this.updateAccessKey(i));
+    on(IAM.DeleteAccessKeyCommand, 'DeleteAccessKey', (i) => this.deleteAccessKey(i));
+    on(IAM.GetAccessKeyLastUsedCommand, 'GetAccessKeyLastUsed', (i) => this.getAccessKeyLastUsed(i));
+  }
+
+  private mockSts(client: STS.STSClient): void {
+    const stub = mockClient(client);
+    this.stubs.push(stub);
+    stub.send.callsFake((command) =>
+      Promise.reject(new Error(`FakeAws does not model STS ${command.constructor.name}`)),
+    );
+    (stub as unknown as LooseStub).on(STS.GetCallerIdentityCommand).callsFake((input) =>
+      this.mocked('sts', 'GetCallerIdentity', input, undefined, () => ({
+        UserId: this.operatorUserId,
+        Account: this.accountId,
+        Arn: this.operatorArn,
+      })),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The two paths a call takes.
+
+  private record(service: Service, operation: string, input: Input): void {
+    const copy = { ...input };
+    this.requests.push({ service, operation, input: copy });
+    if (MUTATING.test(operation)) this.calls.push([operation, copy]);
+  }
+
+  private takeFault(operation: string): PendingFault | undefined {
+    return this.faults.get(operation)?.shift();
+  }
+
+  /** A mocked command: the whole answer comes from here. */
+  private async mocked(
+    service: Service,
+    operation: string,
+    input: Input,
+    key: AccessKey | undefined,
+    handler: (input: Input) => Output | Promise<Output>,
+  ): Promise<Output> {
+    this.record(service, operation, input);
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = this.takeFault(operation);
+    if (fault && !fault.afterEffect) throw this.faultError(service, operation, input, fault.kind, key);
+    if (service === 's3') {
+      if (key) this.authorizeKey(key, operation, input);
+      const bucket = String(input.Bucket);
+      if (this.takenBuckets.has(bucket))
+        throw s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+      await this.requireBucket(bucket);
+    }
+    const output = await handler(input);
+    if (fault) throw this.faultError(service, operation, input, fault.kind, key);
+    const status =
+      service === 's3' && /^(Delete|PutBucketPolicy$|PutBucketTagging$)/.test(operation) ? 204 : 200;
+    return { ...output, $metadata: responseMetadata(service, status) };
+  }
+
+  /** A command on its way to s3rver: AWS's rules around it, and AWS's answers where s3rver's differ. */
+  private async passThrough<T>(
+    operation: string,
+    input: Input,
+    key: AccessKey | undefined,
+    next: () => Promise<T>,
+  ): Promise<T> {
+    this.record('s3', operation, input);
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = this.takeFault(operation);
+    if (fault && !fault.afterEffect) throw this.faultError('s3', operation, input, fault.kind, key);
+    const user = key ? this.authorizeKey(key, operation, input) : undefined;
+    const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
+    if (bucket !== undefined && this.takenBuckets.has(bucket)) {
+      if (operation === 'CreateBucket')
+        throw s3Error({
+          code: 'BucketAlreadyExists',
+          message:
+            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+          status: 409,
+          extra: { BucketName: bucket },
+        });
+      throw isHead(operation)
+        ? s3HeadError(403)
+        : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+    }
+    let createdRegion: string | undefined;
+    if (operation === 'CreateBucket') createdRegion = this.checkCreateBucket(input);
+    if (['PutObject', 'CopyObject', 'CreateMultipartUpload'].includes(operation) && bucket !== undefined)
+      this.checkObjectAcl(bucket, input.ACL);
+    let result: T;
+    try {
+      result = await next();
+    } catch (error) {
+      if (operation === 'CreateBucket' && nameOf(error) === 'BucketAlreadyExists' && bucket !== undefined) {
+        // s3rver says BucketAlreadyExists for our own bucket; AWS says BucketAlreadyOwnedByYou, or 200 in us-east-1.
+        const region = this.bucketMeta.get(bucket)?.region ?? this.region;
+        if (region !== 'us-east-1')
+          throw s3Error({
+            code: 'BucketAlreadyOwnedByYou',
+            message: 'Your previous request to create the named bucket succeeded and you already own it.',
+            status: 409,
+            extra: { BucketName: bucket },
+          });
+        result = { output: { Location: `/${bucket}`, $metadata: responseMetadata('s3', 200) } } as T;
+        createdRegion = undefined;
+      } else if (
+        user &&
+        (operation === 'HeadObject' || operation === 'GetObject') &&
+        statusOf(error) === 404 &&
+        !policiesAllow(user.policies.values(), 's3:ListBucket', `arn:aws:s3:::${String(bucket)}`)
+      ) {
+        // Without s3:ListBucket, S3 does not tell a missing key from a forbidden one.
+        throw operation === 'HeadObject'
+          ? s3HeadError(403)
+          : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+      } else if (nameOf(error) === 'BucketNotEmpty') {
+        throw s3Error({
+          code: 'BucketNotEmpty',
+          message: 'The bucket you tried to delete is not empty',
+          status: 409,
+          extra: { BucketName: bucket },
+        });
+      } else {
+        throw error;
+      }
+    }
+    if (bucket !== undefined) {
+      if (operation === 'CreateBucket' && createdRegion !== undefined)
+        this.registerBucket(bucket, createdRegion, input);
+      if (operation === 'DeleteBucket') {
+        this.s3.delete(bucket);
+        this.bucketMeta.delete(bucket);
+      }
+      if (operation === 'HeadBucket') {
+        const output = (result as { output?: Output }).output;
+        if (output) output.BucketRegion = this.bucketMeta.get(bucket)?.region ?? this.region;
+      }
+    }
+    if (fault) throw this.faultError('s3', operation, input, fault.kind, key);
+    return result;
+  }
+
+  private faultError(
+    service: Service,
+    operation: string,
+    input: Input,
+    kind: FaultKind,
+    key: AccessKey | undefined,
+  ): Error {
+    if (kind === 'ECONNRESET') return connectionReset();
+    const caller = (key && this.findKey(key.accessKeyId)?.user.arn) ?? this.operatorArn;
+    if (service === 's3') {
+      if (isHead(operation))
+        return s3HeadError(
+          kind === 'AccessDenied' ? 403 : kind === 'Throttling' ? 503 : 500,
+          SDK_MAX_ATTEMPTS,
+        );
+      if (kind === 'AccessDenied') {
+        const [action, resource] = s3Authorizations(operation, input)[0] ?? [`s3:${operation}`, '*'];
+        return s3Error({
+          code: 'AccessDenied',
+          message: `User: ${caller} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`,
+          status: 403,
+        });
+      }
+      return kind === 'Throttling'
+        ? s3Error({
+            code: 'SlowDown',
+            message: 'Please reduce your request rate.',
+            status: 503,
+            attempts: SDK_MAX_ATTEMPTS,
+          })
+        : s3Error({
+            code: 'InternalError',
+            message: 'We encountered an internal error. Please try again.',
+            status: 500,
+            attempts: SDK_MAX_ATTEMPTS,
+          });
+    }
+    if (kind === 'AccessDenied') {
+      const action = `${service}:${operation}`;
+      const resource =
+        typeof input.UserName === 'string' ? `arn:aws:iam::${this.accountId}:user/${input.UserName}` : '*';
+      return queryError(service, {
+        code: 'AccessDenied',
+        message: `User: ${caller} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+        status: 403,
+      });
+    }
+    if (kind === 'Throttling')
+      return queryError(service, {
+        code: 'Throttling',
+        message: 'Rate exceeded',
+        status: 400,
+        attempts: SDK_MAX_ATTEMPTS,
+      });
+    return queryError(service, {
+      code: service === 'iam' ? 'ServiceFailure' : 'InternalFailure',
+      message: 'The request processing has failed because of an unknown error, exception or failure.',
+      status: 500,
+      attempts: SDK_MAX_ATTEMPTS,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Access keys on S3.
+
+  private findKey(id: string): { user: FakeIamUser; key: FakeAccessKey } | undefined {
+    for (const user of this.iam.values()) {
+      const key = user.keys.find((k) => k.id === id);
+      if (key) return { user, key };
+    }
+    return undefined;
+  }
+
+  /** What S3 says to a request signed with an app key: unknown, propagating, or not allowed by its policy. */
+  private authorizeKey(key: AccessKey, operation: string, input: Input): FakeIamUser {
+    const head = isHead(operation);
+    const deny = (code: string, message: string, extra?: Record<string, unknown>) =>
+      head ? s3HeadError(403) : s3Error({ code, message, status: 403, extra });
+    const unknown = () =>
+      deny('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
+        AWSAccessKeyId: key.accessKeyId,
+      });
+    const found = this.findKey(key.accessKeyId);
+    if (!found || found.key.status !== 'Active') throw unknown();
+    if (found.key.secret !== key.secretAccessKey)
+      throw deny(
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+        { AWSAccessKeyId: key.accessKeyId },
+      );
+    const age = Date.now() - found.key.created.getTime();
+    if (age < this.keyPropagationMs) throw unknown();
+    if (age < (this.keyPropagationMs * 4) / 3) throw deny('AccessDenied', 'Access Denied');
+    for (const [action, resource] of s3Authorizations(operation, input)) {
+      if (!policiesAllow(found.user.policies.values(), action, resource))
+        throw deny(
+          'AccessDenied',
+          `User: ${found.user.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`,
+        );
+    }
+    return found.user;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Buckets.
+
+  private newBucket(): FakeBucket {
+    // Every field present from the start, so JSON of the state has one key order whatever order calls came in.
+    return {
+      publicAccessBlock: undefined,
+      ownership: undefined,
+      encryption: undefined,
+      tags: undefined,
+      policy: undefined,
+    };
+  }
+
+  private registerBucket(name: string, region: string, input: Input): void {
+    const bucket = this.newBucket();
+    if (typeof input.ObjectOwnership === 'string')
+      bucket.ownership = { Rules: [{ ObjectOwnership: input.ObjectOwnership as S3.ObjectOwnership }] };
+    this.s3.set(name, bucket);
+    this.bucketMeta.set(name, { region, publicAccessBlockDeleted: false, ownershipDeleted: false });
+  }
+
+  /** AWS's CreateBucket rules s3rver does not apply; returns the new bucket's region. */
+  private checkCreateBucket(input: Input): string {
+    const bucket = String(input.Bucket);
+    if (!validBucketName(bucket))
+      throw s3Error({
+        code: 'InvalidBucketName',
+        message: 'The specified bucket is not valid.',
+        status: 400,
+        extra: { BucketName: bucket },
+      });
+    const constraint = (input.CreateBucketConfiguration as { LocationConstraint?: string } | undefined)
+      ?.LocationConstraint;
+    const illegal = (message: string) =>
+      s3Error({ code: 'IllegalLocationConstraintException', message, status: 400 });
+    if (this.region === 'us-east-1') {
+      if (constraint === 'us-east-1')
+        throw s3Error({
+          code: 'InvalidLocationConstraint',
+          message: 'The specified location-constraint is not valid',
+          status: 400,
+          extra: { LocationConstraint: constraint },
+        });
+    } else if (!constraint) {
+      throw illegal(
+        'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+      );
+    } else if (constraint !== this.region) {
+      throw illegal(
+        `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+      );
+    }
+    const ownership =
+      typeof input.ObjectOwnership === 'string' ? input.ObjectOwnership : 'BucketOwnerEnforced';
+    if (typeof input.ACL === 'string' && input.ACL !== 'private' && ownership === 'BucketOwnerEnforced')
+      throw s3Error({
+        code: 'InvalidBucketAclWithObjectOwnership',
+        message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        status: 400,
+      });
+    return constraint ?? 'us-east-1';
+  }
+
+  private effectiveOwnership(bucket: string): string {
+    const rule = this.s3.get(bucket)?.ownership?.Rules?.[0]?.ObjectOwnership;
+    return rule ?? (this.bucketMeta.get(bucket)?.ownershipDeleted ? 'ObjectWriter' : 'BucketOwnerEnforced');
+  }
+
+  private checkObjectAcl(bucket: string, acl: unknown): void {
+    if (typeof acl !== 'string' || acl === 'bucket-owner-full-control') return;
+    if (this.effectiveOwnership(bucket) === 'BucketOwnerEnforced')
+      throw s3Error({
+        code: 'AccessControlListNotSupported',
+        message: 'The bucket does not allow ACLs',
+        status: 400,
+      });
+  }
+
+  /** The bucket's state, if s3rver has the bucket (asked for real each time); NoSuchBucket otherwise. */
+  private async requireBucket(name: string): Promise<FakeBucket> {
+    const exists = await this.raw.send(new S3.HeadBucketCommand({ Bucket: name })).then(
+      () => true,
+      (error: unknown) => {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      },
+    );
+    if (!exists) {
+      this.s3.delete(name);
+      this.bucketMeta.delete(name);
+      throw s3Error({
+        code: 'NoSuchBucket',
+        message: 'The specified bucket does not exist',
+        status: 404,
+        extra: { BucketName: name },
+      });
+    }
+    let bucket = this.s3.get(name);
+    if (!bucket) {
+      bucket = this.newBucket();
+      this.s3.set(name, bucket);
+    }
+    if (!this.bucketMeta.has(name))
+      this.bucketMeta.set(name, {
+        region: this.region,
+        publicAccessBlockDeleted: false,
+        ownershipDeleted: false,
+      });
+    return bucket;
+  }
+
+  /** Only called after requireBucket, so both exist. */
+  private state(input: Input): { bucket: FakeBucket; meta: BucketMeta; name: string } {
+    const name = String(input.Bucket);
+    return { bucket: this.s3.get(name)!, meta: this.bucketMeta.get(name)!, name };
+  }
+
+  private malformedXml(): Error {
+    return s3Error({
+      code: 'MalformedXML',
+      message: 'The XML you provided was not well-formed or did not validate against our published schema',
+      status: 400,
+    });
+  }
+
+  private putPublicAccessBlock(input: Input): Output {
+    const { bucket, meta } = this.state(input);
+    const config = input.PublicAccessBlockConfiguration as S3.PublicAccessBlockConfiguration | undefined;
+    if (!config) throw this.malformedXml();
+    bucket.publicAccessBlock = {
+      BlockPublicAcls: config.BlockPublicAcls ?? false,
+      IgnorePublicAcls: config.IgnorePublicAcls ?? false,
+      BlockPublicPolicy: config.BlockPublicPolicy ?? false,
+      RestrictPublicBuckets: config.RestrictPublicBuckets ?? false,
+    };
+    meta.publicAccessBlockDeleted = false;
+    return {};
+  }
+
+  private effectivePublicAccessBlock(name: string): S3.PublicAccessBlockConfiguration | undefined {
+    const set = this.s3.get(name)?.publicAccessBlock;
+    if (set) return set;
+    return this.bucketMeta.get(name)?.publicAccessBlockDeleted ? undefined : ALL_BLOCKED;
+  }
+
+  private getPublicAccessBlock(input: Input): Output {
+    const config = this.effectivePublicAccessBlock(String(input.Bucket));
+    if (!config)
+      throw s3Error({
+        code: 'NoSuchPublicAccessBlockConfiguration',
+        message: 'The public access block configuration was not found',
+        status: 404,
+        extra: { BucketName: input.Bucket },
+      });
+    return { PublicAccessBlockConfiguration: { ...config } };
+  }
+
+  private deletePublicAccessBlock(input: Input): Output {
+    const { bucket, meta } = this.state(input);
+    bucket.publicAccessBlock = undefined;
+    meta.publicAccessBlockDeleted = true;
+    return {};
+  }
+
+  private putOwnership(input: Input): Output {
+    const { bucket, meta } = this.state(input);
+    const rules = (input.OwnershipControls as S3.OwnershipControls | undefined)?.Rules;
+    const value = rules?.[0]?.ObjectOwnership;
+    if (
+      rules?.length !== 1 ||
+      !['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'].includes(String(value))
+    )
+      throw this.malformedXml();
+    bucket.ownership = { Rules: [{ ObjectOwnership: value }] };
+    meta.ownershipDeleted = false;
+    return {};
+  }
+
+  private getOwnership(input: Input): Output {
+    const { bucket, meta } = this.state(input);
+    if (!bucket.ownership && meta.ownershipDeleted)
+      throw s3Error({
+        code: 'OwnershipControlsNotFoundError',
+        message: 'The bucket ownership controls were not found',
+        status: 404,
+        extra: { BucketName: input.Bucket },
+      });
+    return {
+      OwnershipControls: structuredClone(
+        bucket.ownership ?? { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      ),
+    };
+  }
+
+  private deleteOwnership(input: Input): Output {
+    const { bucket, meta } = this.state(input);
+    bucket.ownership = undefined;
+    meta.ownershipDeleted = true;
+    return {};
+  }
+
+  private putEncryption(input: Input): Output {
+    const { bucket } = this.state(input);
+    const config = input.ServerSideEncryptionConfiguration as
+      S3.ServerSideEncryptionConfiguration | undefined;
+    if (!config?.Rules?.length) throw this.malformedXml();
+    for (const rule of config.Rules) {
+      const byDefault = rule.ApplyServerSideEncryptionByDefault;
+      if (!byDefault || !['AES256', 'aws:kms', 'aws:kms:dsse'].includes(String(byDefault.SSEAlgorithm)))
+        throw this.malformedXml();
+      if (byDefault.SSEAlgorithm === 'AES256' && byDefault.KMSMasterKeyID)
+        throw s3Error({
+          code: 'InvalidArgument',
+          message:
+            'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
+          status: 400,
+        });
+    }
+    bucket.encryption = structuredClone(config);
+    return {};
+  }
+
+  private getEncryption(input: Input): Output {
+    const { bucket } = this.state(input);
+    return {
+      ServerSideEncryptionConfiguration: structuredClone(
+        bucket.encryption ?? {
+          Rules: [
+            { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: false },
+          ],
+        },
+      ),
+    };
+  }
+
+  private deleteEncryption(input: Input): Output {
+    this.state(input).bucket.encryption = undefined;
+    return {};
+  }
+
+  private putTagging(input: Input): Output {
+    const { bucket } = this.state(input);
+    const tags = (input.Tagging as S3.Tagging | undefined)?.TagSet;
+    if (!tags) throw this.malformedXml();
+    const invalid = (message: string) => s3Error({ code: 'InvalidTag', message, status: 400 });
+    if (tags.length > 50) throw invalid('Bucket tag count cannot be greater than 50');
+    const seen = new Set<string>();
+    for (const t of tags) {
+      const k = String(t.Key ?? '');
+      if (seen.has(k)) throw invalid('Cannot provide multiple Tags with the same key');
+      seen.add(k);
+      if (k.length < 1 || k.length > 128) throw invalid('The TagKey you have provided is invalid');
+      if (String(t.Value ?? '').length > 256) throw invalid('The TagValue you have provided is invalid');
+      if (k.toLowerCase().startsWith('aws:'))
+        throw invalid('System tags cannot be added/updated by requester');
+    }
+    bucket.tags = tags.map((t) => ({ Key: t.Key, Value: t.Value }));
+    return {};
+  }
+
+  private getTagging(input: Input): Output {
+    const { bucket } = this.state(input);
+    if (!bucket.tags)
+      throw s3Error({
+        code: 'NoSuchTagSet',
+        message: 'The TagSet does not exist',
+        status: 404,
+        extra: { BucketName: input.Bucket },
+      });
+    return { TagSet: bucket.tags.map((t) => ({ ...t })) };
+  }
+
+  private deleteTagging(input: Input): Output {
+    this.state(input).bucket.tags = undefined;
+    return {};
+  }
+
+  private putBucketPolicy(input: Input, key: AccessKey | undefined): Output {
+    const { bucket, name } = this.state(input);
+    const text = String(input.Policy ?? '');
+    const malformed = (message: string) => s3Error({ code: 'MalformedPolicy', message, status: 400 });
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      throw malformed(
+        text.trimStart().startsWith('{')
+          ? 'This policy contains invalid Json'
+          : "Policies must be valid JSON and the first byte must be '{'",
+      );
+    }
+    if (!isObject(document)) throw malformed("Policies must be valid JSON and the first byte must be '{'");
+    if (document.Statement === undefined) throw malformed('Missing required field Statement');
+    for (const s of asArray(document.Statement)) {
+      if (!isObject(s)) throw malformed('Statement is not well-formed');
+      if (s.Effect === undefined) throw malformed('Missing required field Effect');
+      if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed(`Invalid effect: ${String(s.Effect)}`);
+      if (s.Principal === undefined && s.NotPrincipal === undefined)
+        throw malformed('Missing required field Principal');
+      const actions = s.Action ?? s.NotAction;
+      if (actions === undefined) throw malformed('Missing required field Action');
+      if (asArray(actions).some((a) => typeof a !== 'string' || (a !== '*' && !/^s3:[A-Za-z*?]+$/i.test(a))))
+        throw malformed('Policy has invalid action');
+      const resources = s.Resource ?? s.NotResource;
+      if (resources === undefined) throw malformed('Missing required field Resource');
+      const arn = `arn:aws:s3:::${name}`;
+      if (asArray(resources).some((r) => typeof r !== 'string' || (r !== arn && !r.startsWith(`${arn}/`))))
+        throw malformed('Policy has invalid resource');
+    }
+    if (isPublicPolicy(text) && this.effectivePublicAccessBlock(name)?.BlockPublicPolicy) {
+      const caller = (key && this.findKey(key.accessKeyId)?.user.arn) ?? this.operatorArn;
+      throw s3Error({
+        code: 'AccessDenied',
+        message: `User: ${caller} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
+        status: 403,
+      });
+    }
+    bucket.policy = text;
+    return {};
+  }
+
+  private getBucketPolicy(input: Input): Output {
+    const { bucket } = this.state(input);
+    if (bucket.policy === undefined)
+      throw s3Error({
+        code: 'NoSuchBucketPolicy',
+        message: 'The bucket policy does not exist',
+        status: 404,
+        extra: { BucketName: input.Bucket },
+      });
+    return { Policy: bucket.policy };
+  }
+
+  private deleteBucketPolicy(input: Input): Output {
+    this.state(input).bucket.policy = undefined;
+    return {};
+  }
+
+  private getBucketPolicyStatus(input: Input): Output {
+    const { Policy } = this.getBucketPolicy(input);
+    return { PolicyStatus: { IsPublic: isPublicPolicy(String(Policy)) } };
+  }
+
+  private putVersioning(input: Input): Output {
+    const { meta } = this.state(input);
+    const status = (input.VersioningConfiguration as S3.VersioningConfiguration | undefined)?.Status;
+    if (status !== 'Enabled' && status !== 'Suspended') throw this.malformedXml();
+    meta.versioning = status;
+    return {};
+  }
+
+  private getVersioning(input: Input): Output {
+    const { meta } = this.state(input);
+    return meta.versioning ? { Status: meta.versioning } : {};
+  }
+
+  private getLocation(input: Input): Output {
+    const { meta } = this.state(input);
+    return meta.region === 'us-east-1' ? {} : { LocationConstraint: meta.region };
+  }
+
+  /** s3rver answers 405; an unversioned bucket's versions are its objects, each with VersionId "null". */
+  private async listObjectVersions(input: Input): Promise<Output> {
+    const listed = await this.raw.send(
+      new S3.ListObjectsV2Command({
+        Bucket: String(input.Bucket),
+        Prefix: input.Prefix as string | undefined,
+        Delimiter: input.Delimiter as string | undefined,
+        MaxKeys: input.MaxKeys as number | undefined,
+        StartAfter: input.KeyMarker as string | undefined,
+      }),
+    );
+    const versions = (listed.Contents ?? []).map((o) => ({
+      Key: o.Key,
+      VersionId: 'null',
+      IsLatest: true,
+      LastModified: o.LastModified,
+      ETag: o.ETag,
+      Size: o.Size,
+      StorageClass: 'STANDARD',
+    }));
+    return {
+      Name: input.Bucket,
+      Prefix: input.Prefix ?? '',
+      KeyMarker: input.KeyMarker ?? '',
+      MaxKeys: listed.MaxKeys,
+      IsTruncated: listed.IsTruncated ?? false,
+      ...(listed.IsTruncated ? { NextKeyMarker: versions.at(-1)?.Key, NextVersionIdMarker: 'null' } : {}),
+      ...(versions.length ? { Versions: versions } : {}),
+      ...(listed.CommonPrefixes?.length ? { CommonPrefixes: listed.CommonPrefixes } : {}),
+    };
+  }
+
+  private putAcl(input: Input): Output {
+    if (this.effectiveOwnership(String(input.Bucket)) === 'BucketOwnerEnforced')
+      throw s3Error({
+        code: 'AccessControlListNotSupported',
+        message: 'The bucket does not allow ACLs',
+        status: 400,
+      });
+    return {};
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // IAM.
+
+  private stableUserId(name: string): string {
+    const digest = createHash('sha256').update(`${this.accountId}:${name.toLowerCase()}`).digest();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    return `AIDA${Array.from(digest.subarray(0, 17), (b) => alphabet[b % 32]).join('')}`;
+  }
+
+  private findUser(name: unknown): [string, FakeIamUser] | undefined {
+    if (typeof name !== 'string') return undefined;
+    const lower = name.toLowerCase();
+    for (const entry of this.iam) if (entry[0].toLowerCase() === lower) return entry;
+    return undefined;
+  }
+
+  private requireUser(name: unknown): FakeIamUser {
+    const found = this.findUser(name);
+    if (!found) throw iamError('NoSuchEntity', `The user with name ${String(name)} cannot be found.`, 404);
+    return found[1];
+  }
+
+  private userView(user: FakeIamUser): Output {
+    const meta = this.userMeta.get(user)!;
+    return {
+      Path: meta.path,
+      UserName: meta.name,
+      UserId: meta.userId,
+      Arn: user.arn,
+      CreateDate: meta.created,
+      ...(user.tags.length ? { Tags: user.tags.map((t) => ({ ...t })) } : {}),
+    };
+  }
+
+  private validateName(value: unknown, field: string, max: number): string {
+    const name = typeof value === 'string' ? value : '';
+    const problem =
+      name.length < 1 || name.length > max
+        ? `Member must have length ${name.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${max}`}`
+        : !/^[\w+=,.@-]+$/.test(name)
+          ? 'Member must satisfy regular expression pattern: [\\w+=,.@-]+'
+          : undefined;
+    if (problem)
+      throw iamError(
+        'ValidationError',
+        `1 validation error detected: Value '${name}' at '${field}' failed to satisfy constraint: ${problem}`,
+        400,
+      );
+    return name;
+  }
+
+  private validateTags(tags: IAM.Tag[]): void {
+    if (tags.length > 50)
+      throw iamError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
+    const seen = new Set<string>();
+    for (const t of tags) {
+      const k = String(t.Key ?? '').toLowerCase();
+      if (seen.has(k))
+        throw iamError(
+          'InvalidInput',
+          'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+          400,
+        );
+      seen.add(k);
+      if (k.length < 1 || k.length > 128 || String(t.Value ?? '').length > 256)
+        throw iamError(
+          'ValidationError',
+          "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 128",
+          400,
+        );
+    }
+  }
+
+  private createUser(input: Input): Output {
+    const name = this.validateName(input.UserName, 'userName', 64);
+    if (this.findUser(name))
+      throw iamError('EntityAlreadyExists', `User with name ${name} already exists.`, 409);
+    const tags = ((input.Tags as IAM.Tag[] | undefined) ?? []).map((t) => ({ Key: t.Key, Value: t.Value }));
+    this.validateTags(tags);
+    const path = typeof input.Path === 'string' ? input.Path : '/';
+    const user: FakeIamUser = {
+      arn: `arn:aws:iam::${this.accountId}:user${path}${name}`,
+      tags,
+      policies: new Map(),
+      keys: [],
+    };
+    this.iam.set(name, user);
+    this.userMeta.set(user, { name, userId: this.stableUserId(name), path, created: new Date() });
+    return { User: this.userView(user) };
+  }
+
+  private getUser(input: Input): Output {
+    if (input.UserName === undefined)
+      return {
+        User: {
+          Path: '/',
+          UserName: 'operator',
+          UserId: this.operatorUserId,
+          Arn: this.operatorArn,
+          CreateDate: new Date(0),
+        },
+      };
+    return { User: this.userView(this.requireUser(input.UserName)) };
+  }
+
+  private listUsers(): Output {
+    return { Users: [...this.iam.values()].map((u) => this.userView(u)), IsTruncated: false };
+  }
+
+  private deleteUser(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    if (user.keys.length)
+      throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.', 409);
+    if (user.policies.size)
+      throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+    this.iam.delete(this.userMeta.get(user)!.name);
+    return {};
+  }
+
+  private tagUser(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    const merged = new Map(user.tags.map((t) => [String(t.Key).toLowerCase(), t]));
+    for (const t of (input.Tags as IAM.Tag[] | undefined) ?? [])
+      merged.set(String(t.Key).toLowerCase(), { Key: t.Key, Value: t.Value });
+    const tags = [...merged.values()];
+    this.validateTags(tags);
+    user.tags = tags;
+    return {};
+  }
+
+  private untagUser(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    const drop = new Set(((input.TagKeys as string[] | undefined) ?? []).map((k) => k.toLowerCase()));
+    user.tags = user.tags.filter((t) => !drop.has(String(t.Key).toLowerCase()));
+    return {};
+  }
+
+  private putUserPolicy(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    const policyName = this.validateName(input.PolicyName, 'policyName', 128);
+    const document = String(input.PolicyDocument ?? '');
+    validateIdentityPolicy(document);
+    let total = nonWhitespaceLength(document);
+    for (const [name, other] of user.policies) if (name !== policyName) total += nonWhitespaceLength(other);
+    if (total > 2048)
+      throw iamError(
+        'LimitExceeded',
+        `Maximum policy size of 2048 bytes exceeded for user ${this.userMeta.get(user)!.name}`,
+        409,
+      );
+    user.policies.set(policyName, document);
+    return {};
+  }
+
+  private getUserPolicy(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    const document = user.policies.get(String(input.PolicyName));
+    if (document === undefined)
+      throw iamError(
+        'NoSuchEntity',
+        `The user policy with name ${String(input.PolicyName)} cannot be found.`,
+        404,
+      );
+    return {
+      UserName: this.userMeta.get(user)!.name,
+      PolicyName: input.PolicyName,
+      PolicyDocument: rfc3986(document),
+    };
+  }
+
+  private deleteUserPolicy(input: Input): Output {
+    const user = this.requireUser(input.UserName);
+    if (!user.policies.delete(String(input.PolicyName)))
+      throw iamError(
+        'NoSuchEntity',
+        `The user policy with name ${String(input.PolicyName)} cannot be found.`,
+        404,
+      );
+    return {};
+  }
+
+  private createAccessKey(input: Input): Output {
+    if (input.UserName === undefined)
+      throw new Error('FakeAws models the keys of IAM users only: CreateAccessKey needs a UserName');
+    const user = this.requireUser(input.UserName);
+    if (user.keys.length >= 2)
+      throw iamError('LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2', 409);
+    const secretAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const key: FakeAccessKey = {
+      id: `AKIA${upperAlnum(16)}`,
+      secret: Array.from({ length: 40 }, () => secretAlphabet[randomInt(secretAlphabet.length)]).join(''),
+      status: 'Active',
+      created: new Date(),
+    };
+    user.keys.push(key);
+    return {
+      AccessKey: {
+        UserName: this.userMeta.get(user)!.name,
+        AccessKeyId: key.id,
+        Status: key.status,
+        SecretAccessKey: key.secret,
+        CreateDate: key.created,
+      },
+    };
+  }
+
+  private listAccessKeys(input: Input): Output {
+    if (input.UserName === undefined) return { AccessKeyMetadata: [], IsTruncated: false };
+    const user = this.requireUser(input.UserName);
+    const name = this.userMeta.get(user)!.name;
+    return {
+      AccessKeyMetadata: user.keys.map((k) => ({
+        UserName: name,
+        AccessKeyId: k.id,
+        Status: k.status,
+        CreateDate: k.created,
+      })),
+      IsTruncated: false,
+    };
+  }
+
+  private requireKey(input: Input): { user: FakeIamUser; key: FakeAccessKey } {
+    const user = this.requireUser(input.UserName);
+    const key = user.keys.find((k) => k.id === input.AccessKeyId);
+    if (!key)
+      throw iamError(
+        'NoSuchEntity',
+        `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`,
+        404,
+      );
+    return { user, key };
+  }
+
+  private updateAccessKey(input: Input): Output {
+    const { key } = this.requireKey(input);
+    if (input.Status !== 'Active' && input.Status !== 'Inactive')
+      throw iamError(
+        'ValidationError',
+        `1 validation error detected: Value '${String(input.Status)}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`,
+        400,
+      );
+    key.status = input.Status;
+    return {};
+  }
+
+  private deleteAccessKey(input: Input): Output {
+    const { user, key } = this.requireKey(input);
+    user.keys = user.keys.filter((k) => k !== key);
+    return {};
+  }
+
+  private getAccessKeyLastUsed(input: Input): Output {
+    const found = this.findKey(String(input.AccessKeyId));
+    if (!found)
+      throw iamError(
+        'AccessDenied',
+        `User: ${this.operatorArn} is not authorized to perform: iam:GetAccessKeyLastUsed`,
+        403,
+      );
+    return {
+      UserName: this.userMeta.get(found.user)!.name,
+      AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' },
+    };
+  }
+}

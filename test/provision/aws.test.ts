@@ -1,0 +1,391 @@
+/**
+ * AWS provisioning, end to end through the generator: S3 calls s3rver implements go to s3rver; STS, IAM and
+ * the S3 control-plane calls it lacks go to the AWS-like fake (aws-sdk-client-mock), which answers with AWS's
+ * errors, limits and key-propagation delay.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { GetBucketCorsCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { createClients } from '../../src/core/provision/clients.js';
+import { OPERATOR_ACTIONS } from '../core/operator-policy.test.js';
+import { FakeAws, type FaultKind } from '../helpers/fake-aws.js';
+import { freshProject, runGenerator, snapshot } from '../helpers/run.js';
+import { startS3rver, type RunningS3 } from '../helpers/s3rver.js';
+
+const PKG = 'demo_heritage';
+const USER = 'arches-demo-heritage-media';
+const PROBE_ENV = {
+  ARCHES_STORAGE_PROBE_MIN_DELAY: '0.2',
+  ARCHES_STORAGE_PROBE_MAX_DELAY: '0.4',
+  ARCHES_STORAGE_PROBE_TIMEOUT: '20',
+};
+
+interface Rc {
+  'generator-arches-storage': {
+    provider: string;
+    resources: Record<
+      string,
+      { accountId?: string; accessKeyId?: string; bucket?: { name: string }; user?: { arn: string } }
+    >;
+  };
+}
+
+describe('provisioning AWS (s3rver + AWS-like fake)', function () {
+  let s3: RunningS3;
+  const dirs: string[] = [];
+  const fakes: FakeAws[] = [];
+  before(async () => {
+    s3 = await startS3rver();
+  });
+  after(async () => {
+    fakes.forEach((f) => f.restore());
+    await s3.stop();
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+
+  function setup(options: { keyPropagationMs?: number; latencyMs?: number; endpoint?: string } = {}): {
+    fake: FakeAws;
+    dir: string;
+  } {
+    const fake = new FakeAws({
+      s3rverEndpoint: options.endpoint ?? s3.endpoint,
+      keyPropagationMs: options.keyPropagationMs ?? 600,
+      latencyMs: options.latencyMs ?? 0,
+    });
+    fakes.push(fake);
+    const dir = freshProject('7.6');
+    dirs.push(dir);
+    return { fake, dir };
+  }
+  const opts = (
+    fake: FakeAws,
+    bucket: string,
+    extra: Record<string, unknown> = {},
+  ): Record<string, unknown> => ({
+    'skip-prompts': true,
+    bucket,
+    region: 'eu-west-2',
+    'cors-origin': ['https://arches.example.org'],
+    clientsFactory: () => fake.clients(),
+    ...extra,
+  });
+  const run = (dir: string, options: Record<string, unknown>, env: Record<string, string> = {}) =>
+    runGenerator('aws', dir, options, { env: { ...PROBE_ENV, ...env } });
+  const rcOf = (dir: string): Rc => JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8')) as Rc;
+  const mutating = (fake: FakeAws): string[] => fake.calls.map(([op]) => op);
+
+  it('creates a private, encrypted bucket with CORS and tags, a least-privilege user and one key, and verifies it', async function () {
+    const { fake, dir } = setup({ keyPropagationMs: 1200 });
+    const out = await captureStdout(() => run(dir, opts(fake, 'arches-prov-full', { json: true })));
+    const summary = JSON.parse(out.slice(out.indexOf('{'))) as { verifiedAfterSeconds: number };
+    assert.ok(summary.verifiedAfterSeconds >= 1.2, 'the probe waited out key propagation');
+    const files = snapshot(dir);
+    // The bucket, as s3rver and the control plane see it.
+    await s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-full' }));
+    const cors = await s3.client.send(new GetBucketCorsCommand({ Bucket: 'arches-prov-full' }));
+    const corsFile = JSON.parse(files.get('arches-storage/cors.json')!) as {
+      CORSRules: Array<{ AllowedOrigins: string[] }>;
+    };
+    assert.deepEqual(cors.CORSRules?.[0]?.AllowedOrigins, corsFile.CORSRules[0]!.AllowedOrigins);
+    const bucket = fake.s3.get('arches-prov-full')!;
+    assert.deepEqual(bucket.publicAccessBlock, {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.equal(
+      JSON.stringify(bucket.ownership),
+      JSON.stringify({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }),
+    );
+    assert.match(JSON.stringify(bucket.encryption), /AES256/);
+    assert.match(JSON.stringify(bucket.tags), /arches-project.*demo_heritage/);
+    assert.equal(bucket.policy, undefined, 'no bucket policy on a private bucket');
+    // The user: tagged, the policy the overlay wrote (byte for byte as JSON), one key.
+    const user = fake.iam.get(USER)!;
+    const [policy] = [...user.policies.values()];
+    assert.deepEqual(JSON.parse(policy!), JSON.parse(files.get('arches-storage/aws-user-policy.json')!));
+    assert.equal(user.keys.length, 1);
+    const key = user.keys[0]!;
+    // The secret went only to settings_local.py; .yo-rc.json has names and ARNs.
+    // Plain text, not a RegExp: secrets hold "+" and "/".
+    const local = files.get(`${PKG}/settings_local.py`)!;
+    assert.ok(local.includes(`AWS_ACCESS_KEY_ID = "${key.id}"`), 'key id in settings_local.py');
+    assert.ok(local.includes(`AWS_SECRET_ACCESS_KEY = "${key.secret}"`), 'secret in settings_local.py');
+    for (const [p, content] of files)
+      if (p !== `${PKG}/settings_local.py`) assert.ok(!content.includes(key.secret), `${p} has no secret`);
+    const state = rcOf(dir)['generator-arches-storage'].resources.aws!;
+    assert.equal(state.accountId, fake.accountId);
+    assert.equal(state.accessKeyId, key.id);
+    assert.equal(state.user?.arn, `arn:aws:iam::${fake.accountId}:user/${USER}`);
+    // Re-run: everything adopted, nothing created twice, no file changed.
+    const before = mutating(fake).length;
+    await run(dir, opts(fake, 'arches-prov-full'));
+    const again = mutating(fake).slice(before);
+    for (const op of ['CreateUser', 'CreateAccessKey'])
+      assert.ok(!again.includes(op), `${op} not called again`);
+    assert.equal(fake.iam.get(USER)!.keys.length, 1);
+    assert.deepEqual(snapshot(dir), files);
+  });
+
+  it('every call in its plans is one the README operator policy allows', async function () {
+    const { fake, dir } = setup();
+    const r = await captureStdout(() =>
+      run(dir, opts(fake, 'arches-prov-plan', { 'public-read': true, 'dry-run': true })),
+    );
+    const commands = [...r.matchAll(/^\s+(?:s3|iam|sts):(\w+) /gm)].map((m) => m[1]!);
+    assert.ok(
+      commands.includes('CreateBucket') &&
+        commands.includes('CreateUser') &&
+        commands.includes('PutBucketPolicy'),
+    );
+    for (const c of commands.filter((c) => !['PutObject', 'GetObject', 'DeleteObject'].includes(c))) {
+      assert.ok(OPERATOR_ACTIONS[c], `${c} is covered by the operator policy test`);
+    }
+    assert.deepEqual(mutating(fake), [], '--dry-run changes nothing');
+    assert.match(r, /"Sid": "ReadWriteObjects"/, 'the user policy is printed in full');
+    assert.match(r, /"Sid": "PublicReadGetObject"/, 'so is the bucket policy');
+  });
+
+  it('a name taken by another account stops before anything is created, suggesting a free name', async function () {
+    const { fake, dir } = setup();
+    fake.takenBuckets.add('arches-taken');
+    const before = snapshot(dir);
+    const error = await run(dir, opts(fake, 'arches-taken')).then(
+      () => assert.fail('should stop'),
+      (e: Error) => e,
+    );
+    assert.match(error.message, /"arches-taken" is taken by another AWS account/);
+    assert.match(error.message, /--bucket arches-taken-\d{6}/);
+    assert.deepEqual(mutating(fake), []);
+    assert.deepEqual(snapshot(dir), before);
+  });
+
+  it('never makes a third key: unrecorded keys need --rotate-key, which replaces them', async function () {
+    const { fake, dir } = setup();
+    await run(dir, opts(fake, 'arches-prov-keys'));
+    // Someone made a second key by hand, and .yo-rc.json lost the record of ours.
+    await fake
+      .clients()
+      .iam.send(new (await import('@aws-sdk/client-iam')).CreateAccessKeyCommand({ UserName: USER }));
+    const rcFile = path.join(dir, '.yo-rc.json');
+    const rc = rcOf(dir);
+    delete rc['generator-arches-storage'].resources.aws!.accessKeyId;
+    (await import('node:fs')).writeFileSync(rcFile, JSON.stringify(rc));
+    const refused = await run(dir, opts(fake, 'arches-prov-keys')).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.match(refused?.message ?? '', /already has 2 access keys/);
+    assert.match(refused?.message ?? '', /--rotate-key/);
+    assert.equal(fake.iam.get(USER)!.keys.length, 2);
+    await run(dir, opts(fake, 'arches-prov-keys', { 'rotate-key': true }));
+    const keys = fake.iam.get(USER)!.keys;
+    assert.ok(keys.length <= 2);
+    const recorded = rcOf(dir)['generator-arches-storage'].resources.aws!.accessKeyId!;
+    assert.ok(keys.some((k) => k.id === recorded));
+    assert.ok(readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8').includes(recorded));
+  });
+
+  it('--rotate-key makes a new key, verifies it, then deletes the old one', async function () {
+    const { fake, dir } = setup();
+    await run(dir, opts(fake, 'arches-prov-rotate'));
+    const old = fake.iam.get(USER)!.keys[0]!.id;
+    await run(dir, opts(fake, 'arches-prov-rotate', { 'rotate-key': true }));
+    const keys = fake.iam.get(USER)!.keys;
+    assert.equal(keys.length, 1);
+    assert.notEqual(keys[0]!.id, old);
+    const ops = mutating(fake);
+    assert.ok(
+      ops.lastIndexOf('DeleteAccessKey') > ops.lastIndexOf('CreateAccessKey'),
+      'old key deleted after the new one',
+    );
+  });
+
+  it('--public-read relaxes only the policy blocks, then puts a public GetObject policy', async function () {
+    const { fake, dir } = setup();
+    await run(dir, opts(fake, 'arches-prov-public', { 'public-read': true }));
+    const bucket = fake.s3.get('arches-prov-public')!;
+    assert.deepEqual(bucket.publicAccessBlock, {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: false,
+    });
+    assert.deepEqual(
+      JSON.parse(bucket.policy!),
+      JSON.parse(readFileSync(path.join(dir, 'arches-storage/aws-bucket-policy.json'), 'utf8')),
+    );
+    const ops = mutating(fake);
+    assert.ok(ops.indexOf('PutPublicAccessBlock') < ops.indexOf('PutBucketPolicy'));
+  });
+
+  it('--json prints the summary, with the secret only under --show-secret', async function () {
+    const { fake, dir } = setup();
+    const out = await captureStdout(() => run(dir, opts(fake, 'arches-prov-json', { json: true })));
+    const summary = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
+    assert.equal(summary.ok, true);
+    assert.equal(summary.accountId, fake.accountId);
+    assert.deepEqual(summary.created, [
+      'bucket arches-prov-json',
+      `IAM user ${USER}`,
+      `access key ${fake.iam.get(USER)!.keys[0]!.id}`,
+    ]);
+    assert.equal(summary.secretAccessKey, undefined);
+    assert.ok(!out.includes(fake.iam.get(USER)!.keys[0]!.secret));
+    const shown = await captureStdout(() =>
+      run(dir, opts(fake, 'arches-prov-json', { json: true, 'rotate-key': true, 'show-secret': true })),
+    );
+    const key = fake.iam.get(USER)!.keys.at(-1)!;
+    assert.equal(
+      (JSON.parse(shown.slice(shown.indexOf('{'))) as { secretAccessKey: string }).secretAccessKey,
+      key.secret,
+    );
+  });
+
+  it('gives up on a key that never works after the time limit, naming the step; the state is kept', async function () {
+    const { fake, dir } = setup({ keyPropagationMs: 600_000 });
+    const error = await run(dir, opts(fake, 'arches-prov-slow'), {
+      ARCHES_STORAGE_PROBE_TIMEOUT: '1.5',
+    }).then(
+      () => assert.fail('should give up'),
+      (e: Error) => e,
+    );
+    assert.match(error.message, /\(verify\) failed/);
+    assert.match(error.message, /still cannot use bucket arches-prov-slow/);
+    assert.match(error.message, /What exists now: bucket arches-prov-slow, IAM user/);
+    assert.ok(
+      rcOf(dir)['generator-arches-storage'].resources.aws!.accessKeyId,
+      'the key is recorded for the next run',
+    );
+  });
+
+  it('--destroy removes keys, policy and user and keeps the bucket; --delete-bucket then removes the bucket', async function () {
+    const { fake, dir } = setup();
+    const original = snapshot(dir);
+    await run(dir, opts(fake, 'arches-prov-destroy'));
+    await run(dir, opts(fake, 'arches-prov-destroy', { destroy: true }));
+    assert.equal(fake.iam.get(USER), undefined, 'user gone');
+    await s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-destroy' }));
+    assert.equal(rcOf(dir)['generator-arches-storage'].provider, 'local');
+    assert.equal(rcOf(dir)['generator-arches-storage'].resources.aws!.bucket!.name, 'arches-prov-destroy');
+    const after = snapshot(dir);
+    after.delete('.yo-rc.json');
+    assert.deepEqual(after, original, 'overlay removed: the project is on local files again');
+    await run(dir, opts(fake, 'arches-prov-destroy', { destroy: true, 'delete-bucket': true, force: false }));
+    await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-destroy' })));
+    assert.deepEqual(rcOf(dir)['generator-arches-storage'].resources, {});
+  });
+
+  describe('a fault at any step: the run stops naming it, the re-run completes, the end state is the same', function () {
+    const faults: Array<[string, FaultKind]> = [
+      ['CreateBucket', 'InternalError'],
+      ['PutPublicAccessBlock', 'AccessDenied'],
+      ['PutBucketOwnershipControls', 'Throttling'],
+      ['PutBucketEncryption', 'AccessDenied'],
+      ['PutBucketCors', 'ECONNRESET'],
+      ['PutBucketTagging', 'InternalError'],
+      ['CreateUser', 'AccessDenied'],
+      ['PutUserPolicy', 'InternalError'],
+      ['CreateAccessKey', 'Throttling'],
+      // AccessDenied on the probe is IAM propagation (retried); a 500 that outlasts the SDK's retries is final.
+      ['PutObject', 'InternalError'],
+    ];
+    /** The end state with random key material replaced. */
+    function endState(fake: FakeAws, dir: string): unknown {
+      const user = fake.iam.get(USER);
+      const files = Object.fromEntries(snapshot(dir));
+      let text = JSON.stringify({
+        files,
+        user: user && { ...user, keys: user.keys.length, policies: [...user.policies.entries()] },
+      });
+      for (const k of user?.keys ?? [])
+        text = text.split(k.id).join('<key-id>').split(k.secret).join('<secret>');
+      const bucket = fake.s3.get(BUCKET_FOR_FAULTS);
+      return { ...JSON.parse(text), bucket: JSON.stringify(bucket) };
+    }
+    let reference: unknown;
+    const BUCKET_FOR_FAULTS = 'arches-prov-fault';
+
+    async function freshWorld(): Promise<{ fake: FakeAws; dir: string; server: RunningS3 }> {
+      const server = await startS3rver();
+      const { fake, dir } = setup({ endpoint: server.endpoint });
+      return { fake, dir, server };
+    }
+
+    before(async function () {
+      const { fake, dir, server } = await freshWorld();
+      await run(dir, opts(fake, BUCKET_FOR_FAULTS));
+      reference = endState(fake, dir);
+      await server.stop();
+    });
+
+    for (const [operation, fault] of faults) {
+      it(`${operation} fails (${fault})`, async function () {
+        const { fake, dir, server } = await freshWorld();
+        try {
+          fake.failOnce(operation, fault);
+          const error = await run(dir, opts(fake, BUCKET_FOR_FAULTS)).then(
+            () => assert.fail('the fault should stop the run'),
+            (e: Error) => e,
+          );
+          assert.match(error.message, /Step ".+" \([a-z-]+\) failed/);
+          assert.match(error.message, /Run the same command again/);
+          await run(dir, opts(fake, BUCKET_FOR_FAULTS));
+          assert.deepEqual(endState(fake, dir), reference);
+          const ops = mutating(fake);
+          assert.ok(ops.filter((o) => o === 'CreateUser').length <= 2, 'no duplicate user');
+          assert.equal(fake.iam.get(USER)!.keys.length, 1, 'exactly one key');
+        } finally {
+          await server.stop();
+        }
+      });
+    }
+  });
+
+  it('transient errors are retried by the SDK’s own retry strategy', async function () {
+    const clients = createClients({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    let injected = 0;
+    clients.s3.middlewareStack.add(
+      (next) => async (args) => {
+        if (injected++ === 0) {
+          throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+            name: 'InternalError',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'injectOneFault', priority: 'low' },
+    );
+    await s3.createBucket('arches-retry');
+    const result = await clients.s3
+      .send(new GetBucketCorsCommand({ Bucket: 'arches-retry' }))
+      .catch((e: { $metadata?: { attempts?: number }; name: string }) => e);
+    assert.equal(injected, 2, 'one failure, one retry');
+    assert.equal((result as { $metadata?: { attempts?: number } }).$metadata?.attempts, 2);
+    assert.ok(clients.s3 instanceof S3Client);
+  });
+});
+
+async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
