@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
 import { applyBlock, BEGIN, blockLines, END, eolOf, findBlock } from '../../src/core/blocks.js';
-import { UserError } from '../../src/core/types.js';
+import { throwsUser } from '../helpers/assert.js';
 
 // The marker lines, written out by hand: the tests must notice if they change.
 const B = '# >>> arches-storage: managed by generator-arches-storage, re-run it to change >>>';
 const E = '# <<< arches-storage <<<';
 const LINES = ['import os', '', 'X = "one"'];
 const OTHER = ['Y = 2', 'Z = 3'];
-
-function throwsUser(fn: () => unknown, ...parts: (string | RegExp)[]): UserError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof UserError, `expected a UserError, got ${String(caught)}`);
-  for (const p of parts) {
-    if (typeof p === 'string')
-      assert.ok(caught.message.includes(p), `message lacks ${JSON.stringify(p)}:\n${caught.message}`);
-    else assert.match(caught.message, p);
-  }
-  return caught;
-}
 
 /** Offset of the start of the 0-based line `n` of `content`. */
 const lineOffset =

@@ -17,7 +17,8 @@ import {
   specifierWithin,
   type Declared,
 } from '../../src/core/deps.js';
-import { UserError, type NeededPackage } from '../../src/core/types.js';
+import { type NeededPackage } from '../../src/core/types.js';
+import { throwsUser } from '../helpers/assert.js';
 
 const pkg = (name: string, specifier: string, accept: string, extras: string[] = []): NeededPackage => ({
   name,
@@ -35,22 +36,6 @@ const ADD2 = [BOTO];
 
 const REQ = 'myproj/install/requirements.txt';
 const PYPROJECT = 'pyproject.toml';
-
-function throwsUser(fn: () => unknown, ...parts: (string | RegExp)[]): UserError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof UserError, `expected a UserError, got ${String(caught)}`);
-  for (const p of parts) {
-    if (typeof p === 'string')
-      assert.ok(caught.message.includes(p), `message lacks ${JSON.stringify(p)}:\n${caught.message}`);
-    else assert.match(caught.message, p);
-  }
-  return caught;
-}
 
 const userDecls = (d: Declared[]): Array<[number, string, string]> =>
   d.filter((x) => !x.managed).map((x) => [x.line, x.name, x.specifier]);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { detectProject, OVERLAY_REQUIREMENTS, type ProjectFiles } from '../../src/core/detect.js';
-import { UserError, type DependencyTarget } from '../../src/core/types.js';
+import { type DependencyTarget } from '../../src/core/types.js';
 import { FIXTURES, projectFiles, type FixtureId } from '../helpers/projects.js';
+import { throwsUser } from '../helpers/assert.js';
 
 /** A ProjectFiles over a path → content Map; directories are derived from the keys. */
 function filesOf(map: ReadonlyMap<string, string>): ProjectFiles {
@@ -20,22 +21,6 @@ function filesOf(map: ReadonlyMap<string, string>): ProjectFiles {
       return [...out].sort();
     },
   };
-}
-
-function throwsUser(fn: () => unknown, ...parts: (string | RegExp)[]): UserError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof UserError, `expected a UserError, got ${String(caught)}`);
-  for (const p of parts) {
-    if (typeof p === 'string')
-      assert.ok(caught.message.includes(p), `message lacks ${JSON.stringify(p)}:\n${caught.message}`);
-    else assert.match(caught.message, p);
-  }
-  return caught;
 }
 
 const ROOT = '/srv/projects/demo';

@@ -3,12 +3,12 @@ import { detectProject, type ProjectFiles } from '../../src/core/detect.js';
 import { buildOverlay, type Overlay } from '../../src/core/overlay.js';
 import {
   PROVIDERS,
-  UserError,
   type ProviderId,
   type StorageAnswers,
   type StorageSecrets,
 } from '../../src/core/types.js';
 import { FIXTURES, projectFiles, type FixtureId } from '../helpers/projects.js';
+import { throwsUser } from '../helpers/assert.js';
 
 /** A ProjectFiles over a path → content Map; directories are derived from the keys. */
 function filesOf(map: ReadonlyMap<string, string>): ProjectFiles {
@@ -115,22 +115,6 @@ function run(
 }
 
 const paths = (o: Overlay): string[] => o.changes.map((c) => c.path).sort();
-
-function throwsUser(fn: () => unknown, ...parts: (string | RegExp)[]): UserError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof UserError, `expected a UserError, got ${String(caught)}`);
-  for (const p of parts) {
-    if (typeof p === 'string')
-      assert.ok(caught.message.includes(p), `message lacks ${JSON.stringify(p)}:\n${caught.message}`);
-    else assert.match(caught.message, p);
-  }
-  return caught;
-}
 
 const sameFiles = (actual: Map<string, string>, expected: Map<string, string>, what: string): void => {
   assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort(), `${what}: file list`);
