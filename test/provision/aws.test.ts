@@ -148,6 +148,32 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     assert.match(r, /"Sid": "PublicReadGetObject"/, 'so is the bucket policy');
   });
 
+  it('interactive runs show the plan and create nothing unless the user confirms', async function () {
+    const { fake, dir } = setup();
+    const answers = {
+      bucket: 'arches-prov-ask',
+      region: 'eu-west-2',
+      corsOrigins: 'https://arches.example.org',
+      iamUser: USER,
+    };
+    const interactive = { clientsFactory: () => fake.clients(), 'skip-prompts': false };
+    const declined = await runGenerator('aws', dir, interactive, {
+      answers: { ...answers, apply: false },
+      env: PROBE_ENV,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.match(declined?.message ?? '', /Plan not applied: nothing was created/);
+    assert.deepEqual(mutating(fake), []);
+    const accepted = await runGenerator('aws', dir, interactive, {
+      answers: { ...answers, apply: true },
+      env: PROBE_ENV,
+    });
+    assert.ok(accepted.askedQuestions.some((q) => q.name === 'apply'));
+    assert.equal(fake.iam.get(USER)!.keys.length, 1);
+  });
+
   it('a name taken by another account stops before anything is created, suggesting a free name', async function () {
     const { fake, dir } = setup();
     fake.takenBuckets.add('arches-taken');
