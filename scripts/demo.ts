@@ -2,10 +2,11 @@
  * `npm run demo` (scripts/demo.sh builds, then runs this): the whole story on one machine, with no cloud account.
  *
  *   1. a sample Arches 7.4 project, committed to git so the overlay shows as a diff
- *   2. an embedded S3-compatible server (s3rver) with the bucket `arches-demo-media` already in it
- *   3. the generator, run through the package bin exactly as a user would (--no-provision)
+ *   2. an embedded S3-compatible server (s3rver), empty
+ *   3. the generator, run through the package bin exactly as a user would: it creates the bucket, sets its
+ *      CORS, verifies it with the app key, and writes the overlay
  *   4. what it wrote: git status, the settings block, the dependency lines, arches-storage/, settings_local.py
- *   5. the generated cors.json applied to the bucket, and a browser preflight answered
+ *   5. the bucket's CORS is the generated cors.json, and a browser preflight is answered
  *   6. a file uploaded, read back, signed and deleted through Django (Debian's /usr/bin/python3, Django 3.2)
  *   7. cleanup
  *
@@ -21,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   ListObjectsV2Command,
-  PutBucketCorsCommand,
+  GetBucketCorsCommand,
+  HeadBucketCommand,
   type PutBucketCorsCommandInput,
 } from '@aws-sdk/client-s3';
 import { writeProject } from '../test/helpers/projects.js';
@@ -263,11 +265,9 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
     );
   });
 
-  await step(2, 'An S3-compatible server (s3rver) with the bucket already in it', [], async () => {
+  await step(2, 'An S3-compatible server (s3rver), empty', [], async () => {
     state.s3 = await startS3rver();
-    await state.s3.createBucket(BUCKET);
-    ok(`s3rver listening at ${state.s3.endpoint}`);
-    ok(`bucket ${BUCKET} created (the generator only configures an existing bucket: --no-provision)`);
+    ok(`s3rver listening at ${state.s3.endpoint}, no bucket yet: the generator creates it`);
   });
 
   await step(3, 'Run the generator, as a user would', [1, 2], async () => {
@@ -288,7 +288,6 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
       S3RVER_KEY.accessKeyId,
       '--secret-access-key',
       S3RVER_KEY.secretAccessKey,
-      '--no-provision',
       '--skip-prompts',
     ];
     const shown = args.map((a, i) => (args[i - 1] === '--secret-access-key' ? '********' : a));
@@ -298,6 +297,8 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
     });
     expect(r.code === 0, `the generator exited with code ${r.code}`);
     ok('the generator exited with code 0');
+    await state.s3!.client.send(new HeadBucketCommand({ Bucket: BUCKET }));
+    ok(`bucket ${BUCKET} exists now (HeadBucket)`);
   });
 
   await step(4, 'What it wrote', [3], async () => {
@@ -342,13 +343,18 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
     ok('the keys are in settings_local.py only, and git ignores it');
   });
 
-  await step(5, 'CORS: apply arches-storage/cors.json and send a browser preflight', [2, 3], async () => {
+  await step(5, 'CORS: the bucket has arches-storage/cors.json; a browser preflight', [2, 3], async () => {
     const s3 = state.s3!;
     const cors = JSON.parse(
       readFileSync(rel('arches-storage/cors.json'), 'utf8'),
     ) as PutBucketCorsCommandInput['CORSConfiguration'];
-    await s3.client.send(new PutBucketCorsCommand({ Bucket: BUCKET, CORSConfiguration: cors }));
-    ok(`PutBucketCors on ${BUCKET} accepted`);
+    const applied = await s3.client.send(new GetBucketCorsCommand({ Bucket: BUCKET }));
+    expect(
+      JSON.stringify(applied.CORSRules?.[0]?.AllowedOrigins) ===
+        JSON.stringify(cors?.CORSRules?.[0]?.AllowedOrigins),
+      'the bucket CORS differs from arches-storage/cors.json',
+    );
+    ok(`GetBucketCors on ${BUCKET}: the rules the generator applied, as in arches-storage/cors.json`);
     const url = `${s3.endpoint}/${BUCKET}/uploadedfiles/photo.jpg`;
     const preflight = (origin: string): Promise<Response> =>
       fetch(url, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
