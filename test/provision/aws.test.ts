@@ -174,6 +174,37 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     assert.equal(fake.iam.get(USER)!.keys.length, 1);
   });
 
+  it('--secrets-file: the key goes to a git-ignored dotenv file (mode 600), never one git would commit', async function () {
+    const { fake, dir } = setup();
+    const { execFileSync } = await import('node:child_process');
+    const { statSync, appendFileSync } = await import('node:fs');
+    execFileSync('git', ['init', '-q', dir]);
+    const refused = await run(
+      dir,
+      opts(fake, 'arches-prov-envfile', { 'secrets-file': '.env.storage' }),
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.match(refused?.message ?? '', /--secrets-file \.env\.storage is not ignored by git/);
+    assert.deepEqual(mutating(fake), [], 'refused before any call');
+    appendFileSync(path.join(dir, '.gitignore'), '.env.storage\n');
+    const localBefore = readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8');
+    await run(dir, opts(fake, 'arches-prov-envfile', { 'secrets-file': '.env.storage' }));
+    const key = fake.iam.get(USER)!.keys[0]!;
+    const envFile = readFileSync(path.join(dir, '.env.storage'), 'utf8');
+    assert.ok(
+      envFile.includes(`AWS_ACCESS_KEY_ID=${key.id}`) &&
+        envFile.includes(`AWS_SECRET_ACCESS_KEY=${key.secret}`),
+    );
+    assert.equal(statSync(path.join(dir, '.env.storage')).mode & 0o777, 0o600);
+    assert.equal(
+      readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+      localBefore,
+      'settings_local.py untouched',
+    );
+  });
+
   it('a name taken by another account stops before anything is created, suggesting a free name', async function () {
     const { fake, dir } = setup();
     fake.takenBuckets.add('arches-taken');
