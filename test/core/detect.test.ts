@@ -1,27 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { detectProject, OVERLAY_REQUIREMENTS, type ProjectFiles } from '../../src/core/detect.js';
+import { detectProject, OVERLAY_REQUIREMENTS } from '../../src/core/detect.js';
 import { type DependencyTarget } from '../../src/core/types.js';
 import { FIXTURES, projectFiles, type FixtureId } from '../helpers/projects.js';
-import { throwsUser } from '../helpers/assert.js';
-
-/** A ProjectFiles over a path → content Map; directories are derived from the keys. */
-function filesOf(map: ReadonlyMap<string, string>): ProjectFiles {
-  return {
-    read: (rel) => map.get(rel.replace(/^\.\//, '')) ?? null,
-    dirs: (rel) => {
-      const prefix = rel === '.' || rel === '' ? '' : `${rel.replace(/\/$/, '')}/`;
-      const out = new Set<string>();
-      for (const key of map.keys()) {
-        if (!key.startsWith(prefix)) continue;
-        const rest = key.slice(prefix.length);
-        const slash = rest.indexOf('/');
-        if (slash > 0) out.add(rest.slice(0, slash));
-      }
-      return [...out].sort();
-    },
-  };
-}
+import { filesOf, throwsUser } from '../helpers/assert.js';
 
 const ROOT = '/srv/projects/demo';
 

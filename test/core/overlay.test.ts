@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { detectProject, type ProjectFiles } from '../../src/core/detect.js';
+import { detectProject } from '../../src/core/detect.js';
 import { buildOverlay, type Overlay } from '../../src/core/overlay.js';
 import {
   PROVIDERS,
@@ -8,25 +8,7 @@ import {
   type StorageSecrets,
 } from '../../src/core/types.js';
 import { FIXTURES, projectFiles, type FixtureId } from '../helpers/projects.js';
-import { throwsUser } from '../helpers/assert.js';
-
-/** A ProjectFiles over a path → content Map; directories are derived from the keys. */
-function filesOf(map: ReadonlyMap<string, string>): ProjectFiles {
-  return {
-    read: (rel) => map.get(rel) ?? null,
-    dirs: (rel) => {
-      const prefix = rel === '.' || rel === '' ? '' : `${rel.replace(/\/$/, '')}/`;
-      const out = new Set<string>();
-      for (const key of map.keys()) {
-        if (!key.startsWith(prefix)) continue;
-        const rest = key.slice(prefix.length);
-        const slash = rest.indexOf('/');
-        if (slash > 0) out.add(rest.slice(0, slash));
-      }
-      return [...out].sort();
-    },
-  };
-}
+import { filesOf, throwsUser } from '../helpers/assert.js';
 
 const PKG = 'demo_heritage';
 const SETTINGS = `${PKG}/settings.py`;
