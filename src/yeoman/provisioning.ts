@@ -223,6 +223,16 @@ function failure(ctx: ProvisionContext, error: StepFailed, state: ProvisionedSta
   );
 }
 
+/** A read-only look before the plan failed: nothing was created, so the message says so. */
+function lookFailed(error: unknown): Error {
+  if (error instanceof UserError) return error;
+  return new UserError(
+    `Looking at the account before planning (read-only calls) failed: ${describeError(error)}. ` +
+      `Nothing was created; run the same command again.`,
+    'identify',
+  );
+}
+
 export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome> {
   const started = Date.now();
   const destination = checkSecretDestination(ctx);
@@ -261,7 +271,9 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
       knownKey: storedKey(ctx),
       probe: ctx.probe,
     };
-    const found = await discoverAws(clients, input);
+    const found = await discoverAws(clients, input).catch((error: unknown) => {
+      throw lookFailed(error);
+    });
     ctx.log(`AWS account ${found.accountId} (${found.callerArn})`);
     const made = planAws(clients, input, found, hooks);
     state = made.state;
@@ -296,7 +308,9 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
       clients,
       { answers: a, endpoint, state, appKey: key, probe: ctx.probe },
       hooks,
-    );
+    ).catch((error: unknown) => {
+      throw lookFailed(error);
+    });
     title = `Plan for ${endpoint}:`;
     // The app key the overlay stores: the one given, or the provisioning credentials when none was.
     if (!given && !storedKey(ctx)) appKey = key;
