@@ -29,7 +29,6 @@ import {
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutPublicAccessBlockCommand,
-  type BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -614,5 +613,3 @@ async function emptyBucket(s3: S3Client, bucket: string): Promise<void> {
     await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
   }
 }
-
-export type { BucketLocationConstraint };

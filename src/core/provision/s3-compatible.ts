@@ -6,6 +6,7 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
@@ -151,7 +152,6 @@ export async function planS3CompatibleDestroy(
       needs: [],
       calls: [{ service: 's3', command: 'DeleteBucket', input: { Bucket: bucket } }],
       run: async () => {
-        const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
         for (;;) {
           const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
           if (!page.Contents?.length) break;
