@@ -13,6 +13,7 @@ import { buildOverlay } from '../core/overlay.js';
 import { discoverAws, planAws, planAwsDestroy } from '../core/provision/aws.js';
 import { createClients, resolveOperatorKey, type ClientFactory } from '../core/provision/clients.js';
 import { describeError, runSteps, StepFailed, type RunnableStep } from '../core/provision/runner.js';
+import type { ProbeOptions } from '../core/provision/probe.js';
 import { planS3Compatible, planS3CompatibleDestroy } from '../core/provision/s3-compatible.js';
 import type {
   AccessKey,
@@ -50,7 +51,7 @@ export interface ProvisionContext {
   log(message: string): void;
   confirm(message: string): Promise<boolean>;
   /** Probe timing (tests shorten it; ARCHES_STORAGE_PROBE_TIMEOUT in seconds). */
-  probe?: { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number };
+  probe?: ProbeOptions;
 }
 
 export interface ProvisionOutcome {
@@ -83,12 +84,6 @@ function isGitIgnored(root: string, rel: string): boolean | undefined {
   return r.status === 0 ? true : r.status === 1 ? false : undefined;
 }
 
-function isTracked(root: string, rel: string): boolean {
-  return (
-    spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], { cwd: root, stdio: 'ignore' }).status === 0
-  );
-}
-
 /** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
 function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   const text = ctx.flags.secretsFile
@@ -109,12 +104,19 @@ function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   return id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
 }
 
+/** The app key given as options or ARCHES_STORAGE_* variables (validation makes them come in pairs). */
+function givenKey(secrets: StorageSecrets): AccessKey | undefined {
+  return secrets.accessKeyId && secrets.secretAccessKey
+    ? { accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey }
+    : undefined;
+}
+
 /** Refuses, before any call, a secret destination git would commit. */
 function checkSecretDestination(ctx: ProvisionContext): string {
   if (ctx.flags.secretsFile) {
     const rel = path.relative(ctx.root, path.resolve(ctx.root, ctx.flags.secretsFile));
     const inside = !rel.startsWith('..') && !path.isAbsolute(rel);
-    if (inside && (isTracked(ctx.root, rel) || isGitIgnored(ctx.root, rel) === false)) {
+    if (inside && (ctx.files.tracked?.(rel) || isGitIgnored(ctx.root, rel) === false)) {
       throw new UserError(
         `--secrets-file ${rel} is not ignored by git: add it to .gitignore first (or choose a path outside the project). Nothing was created.`,
         'secrets-file',
@@ -124,7 +126,7 @@ function checkSecretDestination(ctx: ProvisionContext): string {
     return ctx.flags.secretsFile;
   }
   const local = `${ctx.project.pkg}/settings_local.py`;
-  if (isTracked(ctx.root, local)) {
+  if (ctx.files.tracked?.(local)) {
     throw new UserError(
       `${local} is tracked by git, so a key written there would be committed: untrack it (git rm --cached ${local}) ` +
         `or pass --secrets-file. Nothing was created.`,
@@ -282,13 +284,11 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
   } else {
     const endpoint = resolveEndpoint(a)!;
     const pathStyle = S3_SERVICE_PRESETS[a.service ?? 'other'].pathStyle;
-    const given =
-      ctx.secrets.accessKeyId && ctx.secrets.secretAccessKey
-        ? { accessKeyId: ctx.secrets.accessKeyId, secretAccessKey: ctx.secrets.secretAccessKey }
-        : undefined;
+    const given = givenKey(ctx.secrets);
+    const stored = storedKey(ctx);
     // The chain is asked only when no key was given (it may end at an instance metadata endpoint).
     const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
-    const key = given ?? storedKey(ctx) ?? operator;
+    const key = given ?? stored ?? operator;
     if (!key) {
       throw new UserError(
         `No credentials for ${endpoint}: pass --access-key-id and --secret-access-key (or ARCHES_STORAGE_ACCESS_KEY_ID / ` +
@@ -313,7 +313,7 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
     });
     title = `Plan for ${endpoint}:`;
     // The app key the overlay stores: the one given, or the provisioning credentials when none was.
-    if (!given && !storedKey(ctx)) appKey = key;
+    if (!given && !stored) appKey = key;
   }
   const result = await apply(ctx, planned.plan, planned.steps, title);
   if (result.error) throw failure(ctx, result.error, state);
@@ -361,9 +361,7 @@ export async function destroy(
     planned = await planAwsDestroy(clients, state, options, hooks);
   } else {
     const endpoint = state.endpoint ?? resolveEndpoint(a)!;
-    const given = ctx.secrets.accessKeyId
-      ? { accessKeyId: ctx.secrets.accessKeyId, secretAccessKey: ctx.secrets.secretAccessKey! }
-      : undefined;
+    const given = givenKey(ctx.secrets);
     const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
     const clients = factory({
       region: state.region ?? a.region ?? 'us-east-1',

@@ -20,6 +20,7 @@ import { detectProject, type ArchesProject, type ProjectFiles } from '../core/de
 import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
 import { buildOverlay, type Overlay } from '../core/overlay.js';
 import type { ClientFactory } from '../core/provision/clients.js';
+import type { ProbeOptions } from '../core/provision/probe.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../core/provision/types.js';
 import { UserError, type ProviderId, type StorageSecrets } from '../core/types.js';
 
@@ -327,7 +328,7 @@ function testFactory(options: object): ClientFactory | undefined {
 }
 
 /** Probe timing from the environment (seconds), for slow IAM propagation or quick tests. */
-function probeTiming(): { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number } {
+function probeTiming(): ProbeOptions {
   const n = (name: string): number | undefined => {
     const raw = process.env[name];
     return raw && Number(raw) > 0 ? Number(raw) : undefined;

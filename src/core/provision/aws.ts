@@ -40,7 +40,7 @@ import {
 } from '../policies.js';
 import { UserError, type StorageAnswers } from '../types.js';
 import { probeBucket, type ProbeOptions } from './probe.js';
-import type { RunnableStep } from './runner.js';
+import { errorName, httpStatus, type RunnableStep } from './runner.js';
 import type { AccessKey, AwsClients, PlannedCall, ProvisionPlan, ProvisionedState, StepId } from './types.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'generator-arches-storage' } as const;
@@ -73,19 +73,15 @@ export interface AwsHooks {
   verified(seconds: number): void;
 }
 
-const errorName = (e: unknown): string => (e instanceof Error ? e.name : '');
-const status = (e: unknown): number | undefined =>
-  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-
 /** HeadBucket: 200 ours, 404 free, 403 someone else's (or no right to look: the same for us). */
 async function bucketStatus(s3: S3Client, bucket: string): Promise<'free' | 'ours' | 'taken'> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
     return 'ours';
   } catch (error) {
-    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || status(error) === 404)
+    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket' || httpStatus(error) === 404)
       return 'free';
-    if (status(error) === 403 || errorName(error) === 'Forbidden') return 'taken';
+    if (httpStatus(error) === 403 || errorName(error) === 'Forbidden') return 'taken';
     throw error;
   }
 }

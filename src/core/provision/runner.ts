@@ -27,11 +27,18 @@ export class StepFailed extends Error {
   }
 }
 
+/** The SDK error's name ('' for a non-Error). */
+export const errorName = (e: unknown): string => (e instanceof Error ? e.name : '');
+
+/** The HTTP status an SDK error carries, if any. */
+export const httpStatus = (e: unknown): number | undefined =>
+  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
 /** An SDK or network error as one line: its name, message and HTTP status. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const e = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
+  const status = httpStatus(e);
   const name = e.name !== 'Error' ? e.name : (e.code ?? 'Error');
   return `${name}${status ? ` (HTTP ${status})` : ''}: ${e.message}`;
 }

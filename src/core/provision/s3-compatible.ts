@@ -14,12 +14,8 @@ import {
 import { s3CorsConfiguration } from '../policies.js';
 import { UserError, type StorageAnswers } from '../types.js';
 import { probeBucket, type ProbeOptions } from './probe.js';
-import type { RunnableStep } from './runner.js';
+import { errorName, httpStatus, type RunnableStep } from './runner.js';
 import type { AccessKey, AwsClients, ProvisionPlan, ProvisionedState } from './types.js';
-
-const errorName = (e: unknown): string => (e instanceof Error ? e.name : '');
-const httpStatus = (e: unknown): number | undefined =>
-  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 
 export interface S3CompatibleInput {
   answers: StorageAnswers;
