@@ -273,6 +273,26 @@ export const OPTIONS: readonly OptionDecl[] = [
     fallback: () => false,
   },
   {
+    name: 'adopt-user',
+    kind: 'boolean',
+    description:
+      'Let the app use an existing IAM user the generator did not create for this project (its tags say so)',
+    providers: ['aws'],
+    key: 'adoptUser',
+    persist: false,
+    fallback: () => false,
+  },
+  {
+    name: 'use-operator-key',
+    kind: 'boolean',
+    description:
+      'S3-compatible: the credentials you provision with become the app’s key too (long-term keys only)',
+    providers: ['s3-compatible'],
+    key: 'useOperatorKey',
+    persist: false,
+    fallback: () => false,
+  },
+  {
     name: 'secrets-file',
     kind: 'string',
     description: 'Write the new key to this git-ignored dotenv file instead of settings_local.py',
@@ -319,12 +339,12 @@ export const OPTIONS: readonly OptionDecl[] = [
     fallback: () => false,
   },
   {
-    name: 'force',
+    name: 'delete-objects',
     kind: 'boolean',
     description:
-      'With --destroy --delete-bucket: delete the bucket’s objects too (also Yeoman’s overwrite-without-asking)',
+      'With --destroy --delete-bucket: delete every object (all versions) in the bucket first (never implied by --force)',
     providers: S3,
-    key: 'force',
+    key: 'deleteObjects',
     persist: false,
     fallback: () => false,
   },

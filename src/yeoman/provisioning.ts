@@ -11,12 +11,18 @@ import { applyBlock, blockLines } from '../core/blocks.js';
 import type { ArchesProject, ProjectFiles } from '../core/detect.js';
 import { buildOverlay } from '../core/overlay.js';
 import { discoverAws, planAws, planAwsDestroy } from '../core/provision/aws.js';
-import { createClients, resolveOperatorKey, type ClientFactory } from '../core/provision/clients.js';
+import {
+  createClients,
+  isTemporary,
+  resolveOperatorCredentials,
+  type ClientFactory,
+} from '../core/provision/clients.js';
 import { describeError, runSteps, StepFailed, type RunnableStep } from '../core/provision/runner.js';
 import type { ProbeOptions } from '../core/provision/probe.js';
 import { planS3Compatible, planS3CompatibleDestroy } from '../core/provision/s3-compatible.js';
 import type {
   AccessKey,
+  ResolvedCredentials,
   ProvisionPlan,
   ProvisionSummary,
   ProvisionedState,
@@ -33,7 +39,12 @@ export interface ProvisionFlags {
   json: boolean;
   dryRun: boolean;
   deleteBucket: boolean;
-  force: boolean;
+  /** --delete-objects: empty the bucket before deleting it (never Yeoman's --force). */
+  deleteObjects: boolean;
+  /** --adopt-user: an IAM user not tagged as this project's may be given the policy and a key. */
+  adoptUser?: boolean;
+  /** --use-operator-key: on an S3-compatible service, the provisioning credentials become the app key. */
+  useOperatorKey?: boolean;
 }
 
 export interface ProvisionContext {
@@ -235,6 +246,61 @@ function lookFailed(error: unknown): Error {
   );
 }
 
+/** No credentials at all for an S3-compatible service: how to give them, and that --no-provision needs none. */
+function noCredentials(endpoint: string): UserError {
+  return new UserError(
+    `No credentials for ${endpoint}: pass the app's key with --access-key-id and --secret-access-key (or ` +
+      `ARCHES_STORAGE_ACCESS_KEY_ID / ARCHES_STORAGE_SECRET_ACCESS_KEY), or sign in to provision with --profile ` +
+      `<name> or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment (\`aws sso login --profile <name>\` ` +
+      `for an SSO profile). To write only the storage overlay, for a bucket that exists, add --no-provision. ` +
+      `Nothing was created.`,
+    'access-key-id',
+    2,
+  );
+}
+
+const temporaryRefused = (what: string, id: string): UserError =>
+  new UserError(
+    `${what} (${id}) are temporary credentials (a session token, from SSO or an assumed role): they expire, so ` +
+      `they cannot be the app's key. Give the app a long-term key with --access-key-id and --secret-access-key. ` +
+      `Nothing was created.`,
+    'access-key-id',
+    2,
+  );
+
+/**
+ * S3-compatible services: the app key is the one given (or already stored); the operator's credentials become
+ * the app's key only with --use-operator-key, and never when they are temporary.
+ */
+async function s3CompatibleKeys(
+  ctx: ProvisionContext,
+  endpoint: string,
+): Promise<{ key: AccessKey; operator?: ResolvedCredentials; operatorIsAppKey: boolean }> {
+  const given = givenKey(ctx.secrets);
+  if (given && isTemporary(given)) throw temporaryRefused('The key given', given.accessKeyId);
+  const stored = storedKey(ctx);
+  // The chain is asked only when no key was given (it may end at an instance metadata endpoint).
+  const operator = given ? undefined : await resolveOperatorCredentials(ctx.flags.profile, endpoint);
+  const app = given ?? stored;
+  if (app) return { key: app, operator, operatorIsAppKey: false };
+  if (!operator) throw noCredentials(endpoint);
+  if (!ctx.flags.useOperatorKey) {
+    throw new UserError(
+      `No app key for ${endpoint}: pass the key Arches will use with --access-key-id and --secret-access-key, or ` +
+        `add --use-operator-key to let the app use the credentials you provision with (${operator.accessKeyId}). ` +
+        `Nothing was created.`,
+      'access-key-id',
+      2,
+    );
+  }
+  if (isTemporary(operator)) throw temporaryRefused('The credentials you provision with', operator.accessKeyId);
+  return {
+    key: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
+    operator,
+    operatorIsAppKey: true,
+  };
+}
+
 export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome> {
   const started = Date.now();
   const destination = checkSecretDestination(ctx);
@@ -270,6 +336,8 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
       pkg: ctx.project.pkg,
       state,
       rotateKey: ctx.flags.rotateKey,
+      adoptUser: ctx.flags.adoptUser === true,
+      profile: ctx.flags.profile,
       knownKey: storedKey(ctx),
       probe: ctx.probe,
     };
@@ -284,19 +352,7 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
   } else {
     const endpoint = resolveEndpoint(a)!;
     const pathStyle = S3_SERVICE_PRESETS[a.service ?? 'other'].pathStyle;
-    const given = givenKey(ctx.secrets);
-    const stored = storedKey(ctx);
-    // The chain is asked only when no key was given (it may end at an instance metadata endpoint).
-    const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
-    const key = given ?? stored ?? operator;
-    if (!key) {
-      throw new UserError(
-        `No credentials for ${endpoint}: pass --access-key-id and --secret-access-key (or ARCHES_STORAGE_ACCESS_KEY_ID / ` +
-          `ARCHES_STORAGE_SECRET_ACCESS_KEY), or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or --profile. Nothing was created.`,
-        'access-key-id',
-        2,
-      );
-    }
+    const { key, operator, operatorIsAppKey } = await s3CompatibleKeys(ctx, endpoint);
     const clients = factory({
       region: a.region ?? 'us-east-1',
       endpoint,
@@ -312,8 +368,8 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
       throw lookFailed(error);
     });
     title = `Plan for ${endpoint}:`;
-    // The app key the overlay stores: the one given, or the provisioning credentials when none was.
-    if (!given && !stored) appKey = key;
+    // The app key the overlay stores: the provisioning credentials, only with --use-operator-key.
+    if (operatorIsAppKey) appKey = key;
   }
   const result = await apply(ctx, planned.plan, planned.steps, title);
   if (result.error) throw failure(ctx, result.error, state);
@@ -354,15 +410,16 @@ export async function destroy(
       if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
     },
   };
-  const options = { deleteBucket: ctx.flags.deleteBucket, force: ctx.flags.force };
+  const options = { deleteBucket: ctx.flags.deleteBucket, deleteObjects: ctx.flags.deleteObjects };
   let planned: { plan: ProvisionPlan; steps: RunnableStep[] };
   if (ctx.provider === 'aws') {
     const clients = factory({ region: state.region ?? a.region ?? 'us-east-1', profile: ctx.flags.profile });
     planned = await planAwsDestroy(clients, state, options, hooks);
   } else {
     const endpoint = state.endpoint ?? resolveEndpoint(a)!;
-    const given = givenKey(ctx.secrets);
-    const operator = given ? undefined : await resolveOperatorKey(ctx.flags.profile);
+    const given = givenKey(ctx.secrets) ?? storedKey(ctx);
+    const operator = given ? undefined : await resolveOperatorCredentials(ctx.flags.profile, endpoint);
+    if (!given && !operator) throw noCredentials(endpoint);
     const clients = factory({
       region: state.region ?? a.region ?? 'us-east-1',
       endpoint,

@@ -221,7 +221,10 @@ export class StorageGenerator extends Generator {
         json: v.json === true,
         dryRun: flags.dryRun,
         deleteBucket: v.deleteBucket === true,
-        force: v.force === true,
+        // Not Yeoman's --force (overwrite without asking): only --delete-objects deletes objects.
+        deleteObjects: v.deleteObjects === true,
+        adoptUser: v.adoptUser === true,
+        useOperatorKey: v.useOperatorKey === true,
       },
       log: (m: string) => {
         this.log(redact(m, secrets));

@@ -330,7 +330,7 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     const after = snapshot(dir);
     after.delete('.yo-rc.json');
     assert.deepEqual(after, original, 'overlay removed: the project is on local files again');
-    await run(dir, opts(fake, 'arches-prov-destroy', { destroy: true, 'delete-bucket': true, force: false }));
+    await run(dir, opts(fake, 'arches-prov-destroy', { destroy: true, 'delete-bucket': true, force: true }));
     await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-destroy' })));
     assert.deepEqual(rcOf(dir)['generator-arches-storage'].resources, {});
   });

@@ -91,7 +91,7 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
     assert.deepEqual(await buckets(), before);
   });
 
-  it('--destroy --delete-bucket refuses a bucket with objects, --force empties it; the project is back on local', async function () {
+  it('--destroy --delete-bucket refuses a bucket with objects, --delete-objects (not --force) empties it; the project is back on local', async function () {
     const dir = freshProject('7.4');
     dirs.push(dir);
     const original = snapshot(dir);
@@ -99,12 +99,12 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
     await s3.client.send(
       new PutObjectCommand({ Bucket: 'arches-prov-gone', Key: 'uploadedfiles/photo.jpg', Body: 'x' }),
     );
-    // yeoman-test passes Yeoman's own force: true by default; the refusal is about our --force.
+    // yeoman-test passes Yeoman's own force: true by default: it must not delete objects.
     const refused = await runGenerator('s3-compatible', dir, {
       ...options('arches-prov-gone'),
       destroy: true,
       'delete-bucket': true,
-      force: false,
+      force: true,
     }).then(
       () => undefined,
       (e: Error) => e,
@@ -115,7 +115,7 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
       ...options('arches-prov-gone'),
       destroy: true,
       'delete-bucket': true,
-      force: true,
+      'delete-objects': true,
     });
     assert.ok(!(await buckets()).includes('arches-prov-gone'));
     const after = snapshot(dir);

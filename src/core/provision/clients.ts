@@ -7,7 +7,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import type { AccessKey, AwsClients } from './types.js';
+import { UserError } from '../types.js';
+import type { AwsClients, ResolvedCredentials } from './types.js';
 
 export interface ClientOptions {
   region: string;
@@ -16,7 +17,7 @@ export interface ClientOptions {
   endpoint?: string;
   pathStyle?: boolean;
   /** Operator credentials given explicitly (S3-compatible services), instead of the default chain. */
-  credentials?: AccessKey;
+  credentials?: ResolvedCredentials;
 }
 
 /** Creates the clients; a test hands its own factory to the generator instead. */
@@ -48,15 +49,81 @@ export const createClients: ClientFactory = (options) => {
     sts: new STSClient({ region: options.region, credentials, maxAttempts: MAX_ATTEMPTS }),
     s3WithKey: (key) =>
       new S3Client(s3Config({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey })),
+    stsWithKey: (key) =>
+      new STSClient({
+        region: options.region,
+        credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+        maxAttempts: MAX_ATTEMPTS,
+      }),
   };
 };
 
-/** The operator's own key, resolved from the chain: an S3-compatible service's app key when none is given. */
-export async function resolveOperatorKey(profile?: string): Promise<AccessKey | undefined> {
+/** Temporary credentials: a session token, or an access key id AWS issues for sessions (ASIA…). */
+export const isTemporary = (c: { accessKeyId: string; sessionToken?: string }): boolean =>
+  Boolean(c.sessionToken) || /^ASIA[A-Z0-9]{12,}$/.test(c.accessKeyId);
+
+/** STS/S3 error names that mean the operator's credentials are missing, expired or not valid. */
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'TokenProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'TokenRefreshRequired',
+  'RequestExpired',
+]);
+
+/** Whether an SDK error says the operator cannot sign in (no credentials, expired SSO session or token). */
+export function isCredentialProblem(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (CREDENTIAL_ERRORS.has(error.name)) return true;
+  return /could not load credentials|sso session|aws sso login|token (is|has) expired|security token .* (is )?(invalid|expired)/i.test(
+    error.message,
+  );
+}
+
+/**
+ * The message for an operator who cannot sign in: how to (SSO, a profile, the environment), and that
+ * --no-provision writes the overlay alone. Never "run the same command again": it would fail the same way.
+ */
+export function signInError(error: unknown, where: string, profile?: string): UserError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const first = e.message.split('\n')[0]!.trim();
+  const expired = /expired|sso login|refresh/i.test(first) || /Expired/.test(e.name);
+  const p = profile ?? '<name>';
+  return new UserError(
+    `${expired ? 'The sign-in for' : 'No usable credentials for'} ${where} (${e.name}: ${first}). ` +
+      `Sign in first: \`aws sso login --profile ${p}\` for an SSO profile, or pass --profile ${p} ` +
+      `(a profile in ~/.aws/config or ~/.aws/credentials), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ` +
+      `(and AWS_SESSION_TOKEN) in the environment. To write only the storage overlay, for resources that ` +
+      `exist, add --no-provision. Nothing was created.`,
+    'profile',
+    2,
+  );
+}
+
+/**
+ * The operator's credentials, resolved from the chain (session token included), or undefined when the chain
+ * has none. An expired SSO session is not "none": it is reported with how to sign in again.
+ */
+export async function resolveOperatorCredentials(
+  profile: string | undefined,
+  where: string,
+): Promise<ResolvedCredentials | undefined> {
   try {
     const c = await fromNodeProviderChain(profile ? { profile } : {})();
-    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
-  } catch {
+    return {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+      ...(c.expiration ? { expiration: c.expiration } : {}),
+    };
+  } catch (error) {
+    // A named profile that cannot be used, or an SSO session that expired, is a sign-in problem to report;
+    // an empty chain (no profile asked, nothing configured) is "no operator credentials".
+    if (profile || /sso|expired|refresh/i.test(error instanceof Error ? error.message : ''))
+      throw signInError(error, where, profile);
     return undefined;
   }
 }

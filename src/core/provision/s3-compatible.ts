@@ -1,21 +1,36 @@
 /**
  * S3-compatible services (MinIO, DigitalOcean Spaces, Wasabi, Backblaze B2, Cloudflare R2...): create or
- * adopt the bucket, set CORS where the service supports it, and verify with the app's key. They have no IAM
- * API: the user supplies the app key (or the provisioning credentials serve as the app key).
+ * adopt the bucket, merge our CORS rule into the bucket's where the service supports it, and verify with the
+ * app's key. They have no IAM API: the user supplies the app key (or, with --use-operator-key, the
+ * provisioning credentials serve as the app key). No key propagation either: a denial fails at once.
  */
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
-  DeleteObjectCommand,
+  GetBucketCorsCommand,
   HeadBucketCommand,
-  ListObjectsV2Command,
   PutBucketCorsCommand,
+  type CORSRule,
 } from '@aws-sdk/client-s3';
-import { s3CorsConfiguration } from '../policies.js';
 import { UserError, type StorageAnswers } from '../types.js';
-import { probeBucket, type ProbeOptions } from './probe.js';
+import {
+  bucketIsEmpty,
+  CORS_RULE_ID,
+  emptyBucket,
+  mergeCors,
+  ourCorsRule,
+  restoreAdoptedBucket,
+} from './aws.js';
+import { probeBucket, PROBE_KEY, type ProbeOptions } from './probe.js';
 import { errorName, httpStatus, type RunnableStep } from './runner.js';
-import type { AccessKey, AwsClients, ProvisionPlan, ProvisionedState } from './types.js';
+import {
+  orderedBucket,
+  type AccessKey,
+  type AwsClients,
+  type BucketState,
+  type ProvisionPlan,
+  type ProvisionedState,
+} from './types.js';
 
 export interface S3CompatibleInput {
   answers: StorageAnswers;
@@ -24,6 +39,11 @@ export interface S3CompatibleInput {
   appKey: AccessKey;
   probe?: ProbeOptions;
 }
+
+const unsupported = (e: unknown): boolean =>
+  ['NotImplemented', 'MethodNotAllowed'].includes(errorName(e)) ||
+  httpStatus(e) === 501 ||
+  httpStatus(e) === 405;
 
 export async function planS3Compatible(
   clients: Pick<AwsClients, 's3' | 's3WithKey'>,
@@ -37,7 +57,12 @@ export async function planS3Compatible(
   const a = input.answers;
   const bucket = a.bucket!;
   const state: ProvisionedState = { ...input.state, endpoint: input.endpoint, region: a.region };
-  const save = (): void => hooks.saveState(structuredClone(state));
+  const save = (): void => {
+    if (state.bucket) state.bucket = orderedBucket(state.bucket);
+    hooks.saveState(structuredClone(state));
+  };
+  const recorded: BucketState | undefined =
+    input.state.bucket?.name === bucket ? input.state.bucket : undefined;
   let exists = false;
   try {
     await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -45,15 +70,32 @@ export async function planS3Compatible(
   } catch (error) {
     if (httpStatus(error) === 403) {
       throw new UserError(
-        `Bucket "${bucket}" exists at ${input.endpoint} but these credentials may not use it (HeadBucket answered 403): ` +
-          `choose another --bucket or other credentials. Nothing was created.`,
+        `Bucket "${bucket}" at ${input.endpoint} is taken by another account or not readable by you ` +
+          `(HeadBucket answered 403): choose another --bucket, or credentials that own it. Nothing was created.`,
         'bucket',
         2,
       );
     }
     if (httpStatus(error) !== 404 && errorName(error) !== 'NotFound') throw error;
   }
-  const cors = s3CorsConfiguration(a.corsOrigins);
+  // An existing bucket's CORS rules are read first and kept; ours is merged in.
+  let existing: CORSRule[] = [];
+  let corsSupported = true;
+  if (exists) {
+    try {
+      existing = (await clients.s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
+    } catch (error) {
+      if (unsupported(error)) corsSupported = false;
+      else if (errorName(error) !== 'NoSuchCORSConfiguration' && httpStatus(error) !== 404) throw error;
+    }
+  }
+  const mine = !exists || recorded?.created === true;
+  const rule = ourCorsRule(a.corsOrigins);
+  const legacy = mine && recorded !== undefined && recorded.corsRuleId === undefined;
+  const cors = corsSupported
+    ? mergeCors(bucket, existing, rule, legacy)
+    : { origin: 'created' as const, fact: 'CORS: not supported by the service' };
+  const configuration = cors.rules ? { CORSRules: cors.rules } : undefined;
   const steps: RunnableStep[] = [
     {
       id: 'create-bucket',
@@ -68,56 +110,88 @@ export async function planS3Compatible(
             if (errorName(error) !== 'BucketAlreadyOwnedByYou') throw error;
           }
         }
-        state.bucket = { name: bucket, created: state.bucket?.created ?? !exists };
+        state.bucket = { ...recorded, name: bucket, created: recorded?.created ?? !exists };
+        delete state.bucket.configured;
         save();
       },
     },
-    {
+  ];
+  if (configuration) {
+    steps.push({
       id: 'cors',
       title: `CORS for ${a.corsOrigins.join(', ')}`,
       needs: ['create-bucket'],
       calls: [
-        { service: 's3', command: 'PutBucketCors', input: { Bucket: bucket, CORSConfiguration: cors } },
+        {
+          service: 's3',
+          command: 'PutBucketCors',
+          input: { Bucket: bucket, CORSConfiguration: configuration },
+        },
       ],
       run: async () => {
         try {
-          await clients.s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: cors }));
+          await clients.s3.send(
+            new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: configuration }),
+          );
+          state.bucket = {
+            ...state.bucket!,
+            cors: recorded?.cors ?? cors.origin,
+            corsRuleId: CORS_RULE_ID,
+          };
+          save();
         } catch (error) {
-          if (errorName(error) !== 'NotImplemented' && httpStatus(error) !== 501) throw error;
+          if (!unsupported(error)) throw error;
           hooks.warn(
             `${input.endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`,
           );
         }
       },
-    },
-    {
-      id: 'verify',
-      title: 'Verify: put, read and delete a probe object with the app key',
-      needs: ['create-bucket', 'cors'],
-      calls: [
-        {
-          service: 's3',
-          command: 'PutObject/GetObject/DeleteObject',
-          input: { Bucket: bucket, Key: 'uploadedfiles/.arches-storage-probe' },
-        },
-      ],
-      run: async () => {
-        const result = await probeBucket(clients.s3WithKey(input.appKey), bucket, input.probe);
-        hooks.verified(Math.round(result.seconds * 10) / 10);
-        state.bucket = { ...state.bucket!, configured: true };
-        save();
+    });
+  } else if (!corsSupported) {
+    hooks.warn(
+      `${input.endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`,
+    );
+  }
+  steps.push({
+    id: 'verify',
+    title: 'Verify: put, read and delete a probe object with the app key',
+    needs: configuration ? ['create-bucket', 'cors'] : ['create-bucket'],
+    calls: [
+      {
+        service: 's3',
+        command: 'PutObject/GetObject/DeleteObject',
+        input: { Bucket: bucket, Key: PROBE_KEY },
       },
+    ],
+    run: async () => {
+      const result = await probeBucket(
+        clients.s3WithKey(input.appKey),
+        {
+          bucket,
+          propagation: false,
+          policyHint: `that access key ${input.appKey.accessKeyId} may read, write and delete objects in ${bucket}`,
+        },
+        input.probe,
+      );
+      hooks.verified(Math.round(result.seconds * 10) / 10);
+      state.bucket = { ...state.bucket!, verified: true };
+      save();
     },
-  ];
+  });
   return {
     plan: {
       provider: 's3-compatible',
       steps: steps.map(({ run: _run, ...s }) => s),
       facts: [
         `endpoint ${input.endpoint}`,
-        exists ? `bucket ${bucket} exists: adopted` : `bucket ${bucket} is free`,
+        exists
+          ? mine
+            ? `bucket ${bucket} exists and was created by this generator`
+            : `bucket ${bucket} exists: adopted, its settings are kept`
+          : `bucket ${bucket} is free`,
+        ...(exists ? [cors.fact] : []),
       ],
-      documents: { 'cors.json': cors },
+      documents: { 'cors.json': { CORSRules: [rule] } },
     },
     steps,
   };
@@ -126,40 +200,64 @@ export async function planS3Compatible(
 export async function planS3CompatibleDestroy(
   clients: Pick<AwsClients, 's3'>,
   state: ProvisionedState,
-  options: { deleteBucket: boolean; force: boolean },
+  options: { deleteBucket: boolean; deleteObjects: boolean },
   hooks: { saveState(state: ProvisionedState): void },
 ): Promise<{ plan: ProvisionPlan; steps: RunnableStep[] }> {
-  const bucket = state.bucket?.name;
+  const recorded = state.bucket;
+  const bucket = recorded?.name;
   const steps: RunnableStep[] = [];
   const facts: string[] = [];
-  if (bucket && options.deleteBucket) {
-    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
-    const keys = (listed.Contents ?? []).map((o) => o.Key!);
-    facts.push(`bucket ${bucket} holds ${keys.length}${listed.IsTruncated ? '+' : ''} object(s)`);
-    if (keys.length && !options.force) {
+  const left: ProvisionedState = structuredClone(state);
+  const save = (): void => hooks.saveState(structuredClone(left));
+  if (recorded && bucket && options.deleteBucket) {
+    if (!recorded.created) {
       throw new UserError(
-        `Bucket ${bucket} still holds objects: empty it first, or add --force. Nothing was deleted.`,
-        'force',
+        `Bucket ${bucket} was not created by this generator (it was adopted), so --delete-bucket never deletes ` +
+          `it: delete it yourself if you mean to, or run --destroy without --delete-bucket. Nothing was deleted.`,
+        'delete-bucket',
+        1,
       );
     }
-    steps.push({
-      id: 'delete-bucket',
-      title: `Delete bucket ${bucket}${keys.length ? ' and its objects (--force)' : ''}`,
-      needs: [],
-      calls: [{ service: 's3', command: 'DeleteBucket', input: { Bucket: bucket } }],
-      run: async () => {
-        for (;;) {
-          const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
-          if (!page.Contents?.length) break;
-          for (const o of page.Contents)
-            await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key! }));
-        }
-        await clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-        hooks.saveState({ ...state, bucket: undefined });
-      },
-    });
-  } else if (bucket) {
+    const empty = await bucketIsEmpty(clients.s3, bucket);
+    if (empty === 'gone') {
+      facts.push(`bucket ${bucket} is already gone`);
+      delete left.bucket;
+      hooks.saveState(structuredClone(left));
+    } else {
+      facts.push(`bucket ${bucket} is ${empty ? 'empty' : 'NOT empty'}`);
+      if (!empty && !options.deleteObjects) {
+        throw new UserError(
+          `Bucket ${bucket} still holds objects: empty it first, or add --delete-objects to delete every object ` +
+            `and the bucket. Nothing was deleted.`,
+          'delete-objects',
+        );
+      }
+      if (!empty) {
+        steps.push({
+          id: 'empty-bucket',
+          title: `Delete every object in ${bucket} (--delete-objects)`,
+          needs: [],
+          calls: [
+            { service: 's3', command: 'ListObjectVersions + DeleteObjects', input: { Bucket: bucket } },
+          ],
+          run: () => emptyBucket(clients.s3, bucket),
+        });
+      }
+      steps.push({
+        id: 'delete-bucket',
+        title: `Delete bucket ${bucket}`,
+        needs: empty ? [] : ['empty-bucket'],
+        calls: [{ service: 's3', command: 'DeleteBucket', input: { Bucket: bucket } }],
+        run: async () => {
+          await clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+          delete left.bucket;
+          save();
+        },
+      });
+    }
+  } else if (recorded && bucket) {
     facts.push(`bucket ${bucket} is kept (add --delete-bucket to delete it)`);
+    if (!recorded.created) steps.push(...restoreAdoptedBucket(clients.s3, recorded, undefined, left, save));
   }
   return {
     plan: { provider: 's3-compatible', steps: steps.map(({ run: _run, ...s }) => s), facts, documents: {} },
