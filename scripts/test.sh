@@ -10,7 +10,7 @@ npm run --silent lint
 npm run --silent format:check
 log=$(mktemp)
 status=0
-npx c8 mocha --forbid-only --forbid-pending 2>&1 | tee "$log" || status=$?
+npx c8 mocha --forbid-only --forbid-pending 'test/**/*.test.ts' 2>&1 | tee "$log" || status=$?
 passed=$(grep -Eo '^ +[0-9]+ passing' "$log" | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ +[0-9]+ failing' "$log" | grep -Eo '[0-9]+' || echo 0)
 pending=$(grep -Eo '^ +[0-9]+ pending' "$log" | grep -Eo '[0-9]+' || echo 0)

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { optionsFor, type OptionDecl } from '../core/options.js';
+import { OPTIONS, optionsFor, type OptionDecl } from '../core/options.js';
+import { redact } from '../core/redact.js';
 import { PROVIDERS, UserError, type ProviderId } from '../core/types.js';
 
 type Target = ProviderId | 'app';
@@ -82,13 +83,71 @@ function checkFlags(target: Target, args: string[]): void {
   }
 }
 
+/** Values that must never be printed: the secret options given on the command line or in the environment. */
+function knownSecrets(args: string[], env: NodeJS.ProcessEnv): string[] {
+  const names = OPTIONS.filter((o) => o.secret).map((o) => o.name);
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    for (const n of names) {
+      if (a === `--${n}` && args[i + 1] !== undefined) out.push(args[i + 1]!);
+      if (a.startsWith(`--${n}=`)) out.push(a.slice(n.length + 3));
+    }
+  });
+  for (const o of OPTIONS) if (o.secret && o.env && env[o.env]) out.push(env[o.env]!);
+  for (const v of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AZURE_STORAGE_KEY', 'AZURE_ACCOUNT_KEY'])
+    if (env[v]) out.push(env[v]!);
+  return out;
+}
+
+/** `--json` (or ARCHES_STORAGE_JSON=true): stdout carries one JSON document, success or failure. */
+function wantsJson(args: string[], env: NodeJS.ProcessEnv): boolean {
+  if (args.includes('--no-json')) return false;
+  return args.includes('--json') || /^(1|true|yes)$/i.test(env.ARCHES_STORAGE_JSON ?? '');
+}
+
+/** How a failure is told: one line (or a short block) on stderr, or one JSON document on stdout. */
+function report(error: unknown, json: boolean, secrets: string[]): number {
+  const hide = (text: string): string => redact(text, secrets);
+  const e = error as UserError;
+  let code: number;
+  let message: string;
+  if (error instanceof UserError || e?.name === 'UserError') {
+    code = e.exitCode ?? 1;
+    message = e.message;
+  } else if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
+    // Ctrl-C at a prompt: nothing has been written yet (every write comes after the questions).
+    code = 130;
+    message = 'Interrupted at a prompt: nothing was written.';
+  } else {
+    code = 1;
+    message = `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  }
+  if (json) {
+    const doc = {
+      ok: false,
+      exitCode: code,
+      error: hide(message),
+      ...(e?.subject ? { subject: e.subject } : {}),
+      ...(e?.details ? (JSON.parse(hide(JSON.stringify(e.details))) as object) : {}),
+    };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } else {
+    process.stderr.write(`arches-storage: ${hide(message)}\n`);
+  }
+  return code;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const first = argv[0];
   const target: Target = first && !first.startsWith('-') ? (first as Target) : 'app';
   const rest = first && !first.startsWith('-') ? argv.slice(1) : argv;
   if (!TARGETS.includes(target)) {
-    process.stderr.write(`arches-storage: unknown provider "${first}". Providers: ${TARGETS.join(', ')}\n`);
-    return 2;
+    const unknown = new UserError(
+      `unknown provider "${first}". Providers: ${TARGETS.join(', ')}`,
+      'usage',
+      2,
+    );
+    return report(unknown, wantsJson(rest, process.env), []);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(helpText(first && !first.startsWith('-') ? target : undefined) + '\n');
@@ -98,6 +157,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
+  const json = wantsJson(rest, process.env);
+  const secrets = knownSecrets(rest, process.env);
   try {
     checkFlags(target, rest);
     const { createEnv } = await import('yeoman-environment');
@@ -111,11 +172,6 @@ export async function main(argv: string[]): Promise<number> {
     await env.run([`${NAMESPACE}:${target}`, ...rest]);
     return 0;
   } catch (error) {
-    if (error instanceof UserError || (error as Error).name === 'UserError') {
-      process.stderr.write(`arches-storage: ${(error as Error).message}\n`);
-      return (error as UserError).exitCode ?? 1;
-    }
-    process.stderr.write(`arches-storage: ${(error as Error).stack ?? String(error)}\n`);
-    return 1;
+    return report(error, json, secrets);
   }
 }

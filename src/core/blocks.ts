@@ -106,6 +106,16 @@ export function applyBlock(
     at = insertAt(original);
   }
   if (lines === null) return content === null && without === '' ? null : without;
+  // Bytes, not text: the block must read the same in a UTF-8, Latin-1 or any other ASCII-based file.
+  const foreign = lines.findIndex((l) => /[^\x00-\x7f]/.test(l));
+  if (foreign >= 0) {
+    throw new UserError(
+      `${file}: a value for the arches-storage block is not ASCII (block line ${foreign + 2}); use the ASCII ` +
+        `form (punycode for host names). Nothing was written.`,
+      file,
+      2,
+    );
+  }
   const block = renderBlock(lines, eol);
   if (at === without.length && without !== '' && !without.endsWith('\n')) {
     // Appending to a file without a final newline: keep it without one.

@@ -8,5 +8,10 @@ export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.me
 
 export function renderTemplate(name: string, data: Record<string, unknown>): string {
   const source = readFileSync(TEMPLATES_DIR + name, 'utf8');
-  return ejs.render(source, data, { filename: TEMPLATES_DIR + name, rmWhitespace: false });
+  // What lands in a project is Markdown, Python or dotenv text, never HTML: `<%= %>` must not HTML-escape.
+  return ejs.render(source, data, {
+    filename: TEMPLATES_DIR + name,
+    rmWhitespace: false,
+    escape: (value: unknown) => (value === undefined || value === null ? '' : String(value)),
+  });
 }

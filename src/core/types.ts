@@ -37,6 +37,8 @@ export interface FileChange {
   path: string;
   before: string | null;
   after: string | null;
+  /** The file holds a secret: written with mode 0600 from its first byte. */
+  secret?: boolean;
 }
 
 /** An error the user caused (bad input, conflicting pin, edited markers): reported without a stack trace. */
@@ -47,6 +49,8 @@ export class UserError extends Error {
     readonly subject?: string,
     /** Process exit code: 2 for missing or invalid input, 1 for a refusal (conflict, tampered markers). */
     readonly exitCode = 1,
+    /** Machine-readable facts for `--json` (the failed step, what exists now, where the secret went). */
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'UserError';
