@@ -55,12 +55,14 @@ export function partialAnswers(
   provider: ProviderId,
   values: Record<string, OptionValue>,
   pkg?: string,
+  projectOrigins?: readonly string[],
 ): PartialAnswers {
   const s = (k: string): string | undefined =>
     typeof values[k] === 'string' ? (values[k] as string) : undefined;
   return {
     provider,
     pkg,
+    projectOrigins,
     bucket: s('bucket'),
     region: s('region'),
     endpoint: s('endpoint'),
@@ -80,6 +82,7 @@ export function fillDefaults(
   remembered: Record<string, unknown>,
   provider: ProviderId,
   pkg?: string,
+  projectOrigins?: readonly string[],
 ): Resolved {
   const out: Resolved = { values: { ...resolved.values }, sources: { ...resolved.sources } };
   for (const o of decls) {
@@ -92,7 +95,7 @@ export function fillDefaults(
   }
   for (const o of decls) {
     if (out.values[o.key] !== undefined) continue;
-    const fallback = o.fallback?.(partialAnswers(provider, out.values, pkg));
+    const fallback = o.fallback?.(partialAnswers(provider, out.values, pkg, projectOrigins));
     if (fallback !== undefined) {
       out.values[o.key] = fallback;
       out.sources[o.key] = 'default';

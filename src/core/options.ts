@@ -21,7 +21,11 @@ import {
 export type OptionValue = string | boolean | string[];
 
 /** The answers being gathered, for defaults and conditions that depend on other answers. */
-export type PartialAnswers = Partial<StorageAnswers> & { pkg?: string };
+export type PartialAnswers = Partial<StorageAnswers> & {
+  pkg?: string;
+  /** The site's origins as the project's settings name them (core/pysettings.ts originsFromSettings). */
+  projectOrigins?: readonly string[];
+};
 
 export interface OptionDecl {
   /** The CLI name, kebab-case: `--cors-origin`. */
@@ -182,6 +186,9 @@ export const OPTIONS: readonly OptionDecl[] = [
     env: 'ARCHES_STORAGE_CORS_ORIGINS',
     persist: true,
     required: () => true,
+    // The same default in every mode: the origins the project's settings name (PUBLIC_SERVER_ADDRESS,
+    // CSRF_TRUSTED_ORIGINS, ALLOWED_HOSTS); a no-prompt run stops only when there are none.
+    fallback: (a) => (a.projectOrigins?.length ? [...a.projectOrigins] : undefined),
     suggest: () => ['http://localhost:8000'],
     question: 'Origins the Arches site is served from (comma-separated)',
     validate: (v, a) =>
@@ -347,6 +354,17 @@ export const OPTIONS: readonly OptionDecl[] = [
     key: 'deleteObjects',
     persist: false,
     fallback: () => false,
+  },
+  {
+    name: 'python',
+    kind: 'string',
+    description:
+      "The project's Python (default: $VIRTUAL_ENV, then .venv, venv, ENV): imports a dry copy of the settings to check the storage block's effect",
+    providers: ALL,
+    key: 'python',
+    env: 'ARCHES_STORAGE_PYTHON',
+    // A path on this machine: not remembered for the next one.
+    persist: false,
   },
   {
     name: 'dry-run',

@@ -3,7 +3,7 @@
  * Pure apart from reading through `files` and rendering templates; it writes nothing. Every check that can
  * refuse runs here, before the generator writes a byte.
  */
-import { applyBlock, blockLines, findBlock } from './blocks.js';
+import { applyBlock, blockLines } from './blocks.js';
 import {
   applyPyprojectBlock,
   applyRequirementsBlock,
@@ -24,6 +24,7 @@ import {
   s3CorsConfiguration,
 } from './policies.js';
 import { PROVIDER_SPECS, resolveEndpoint, S3_SERVICE_PRESETS } from './providers.js';
+import { checkStorageSettings, defaultSettingsInspector, type SettingsInspector } from './pysettings.js';
 import { renderTemplate } from './templates.js';
 import { endpointUrlWarning, s3BucketNameWarning } from './validate.js';
 import { gitignoreCovers, settingsInsertAt, settingsLocalLines, storageSettingsLines } from './settings.js';
@@ -48,6 +49,8 @@ export interface OverlayInput {
   secrets: StorageSecrets;
   /** Files this generator created earlier (from .yo-rc.json): emptied ones are deleted, not left empty. */
   created: readonly string[];
+  /** Judges the settings with the block (core/pysettings.ts); default: the real one, with Python. */
+  inspect?: SettingsInspector;
 }
 
 export interface Overlay {
@@ -95,23 +98,6 @@ export function policyDocuments(a: StorageAnswers): Record<string, unknown> {
   }
 }
 
-const STORAGE_ASSIGN = /^(STORAGES|DEFAULT_FILE_STORAGE|STATICFILES_STORAGE)\s*(=|\[)/;
-
-/** Assignments to storage settings outside our block: [name, 1-based line, offset]. */
-function storageAssignments(file: string, content: string | null): Array<[string, number, number]> {
-  if (!content) return [];
-  const span = findBlock(file, content);
-  const found: Array<[string, number, number]> = [];
-  let offset = 0;
-  content.split('\n').forEach((line, i) => {
-    const inBlock = span && offset >= span.start && offset < span.end;
-    const m = STORAGE_ASSIGN.exec(line);
-    if (m && !inBlock) found.push([m[1]!, i + 1, offset]);
-    offset += line.length + 1;
-  });
-  return found;
-}
-
 export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay {
   const { project, answers: a, secrets } = input;
   const style = settingsStyle(project.release);
@@ -157,41 +143,23 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   if (settingsBefore === null) throw new UserError(`${project.settingsPath} is missing.`, 'project');
   const localPath = `${project.pkg}/settings_local.py`;
   const localBefore = files.read(localPath);
-  if (a.provider !== 'local') {
-    const insertAt =
-      findBlock(project.settingsPath, settingsBefore)?.start ?? settingsInsertAt(settingsBefore);
-    const problems: string[] = [];
-    for (const [name, line, offset] of storageAssignments(project.settingsPath, settingsBefore)) {
-      if (name === 'STATICFILES_STORAGE' && style === 'STORAGES') {
-        problems.push(
-          `${project.settingsPath}:${line} sets STATICFILES_STORAGE, which Django refuses together with STORAGES; ` +
-            `move it to STORAGES["staticfiles"] (the block keeps an existing STORAGES["staticfiles"]).`,
-        );
-      } else if (name !== 'STATICFILES_STORAGE' && offset >= insertAt) {
-        problems.push(
-          `${project.settingsPath}:${line} sets ${name} after the storage block and would override it.`,
-        );
-      } else if (name !== 'STATICFILES_STORAGE') {
-        warnings.push(
-          `${project.settingsPath}:${line} sets ${name}; the storage block below it replaces that value.`,
-        );
-      }
-    }
-    for (const [name, line] of storageAssignments(localPath, localBefore)) {
-      if (name === 'STATICFILES_STORAGE' && style !== 'STORAGES') continue;
-      problems.push(`${localPath}:${line} sets ${name}, which overrides the storage block; remove it.`);
-    }
-    if (problems.length)
-      throw new UserError(`Refusing to write the storage block:\n  ${problems.join('\n  ')}`, 'settings');
-  }
   const settingsLines = a.provider === 'local' ? null : storageSettingsLines(a, style);
-  push(
-    changeOf(
-      project.settingsPath,
-      settingsBefore,
-      applyBlock(project.settingsPath, settingsBefore, settingsLines, settingsInsertAt),
-    ),
-  );
+  const settingsAfter = applyBlock(project.settingsPath, settingsBefore, settingsLines, settingsInsertAt);
+  if (a.provider !== 'local' && settingsAfter !== null) {
+    // Judged by Python itself (python/settings_inspect.py), not by line patterns: whatever would override the
+    // block, or that Django refuses beside it, stops the run here.
+    const inspect = input.inspect ?? defaultSettingsInspector();
+    const judged = checkStorageSettings(inspect, files, project, style, a, settingsAfter);
+    warnings.push(...judged.warnings);
+    if (judged.problems.length) {
+      throw new UserError(
+        `Refusing to write the storage block: these settings would not work:\n  ${judged.problems.join('\n  ')}\n` +
+          'Nothing was written.',
+        'settings',
+      );
+    }
+  }
+  push(changeOf(project.settingsPath, settingsBefore, settingsAfter));
 
   // 3. Secrets: only in the git-ignored settings_local.py. Kept as they are unless new ones are given.
   const newSecrets = settingsLocalLines(a, secrets);

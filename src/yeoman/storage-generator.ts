@@ -19,6 +19,7 @@ import {
 import { detectProject, type ArchesProject, type ProjectFiles } from '../core/detect.js';
 import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
 import { buildOverlay, type Overlay } from '../core/overlay.js';
+import { readProjectOrigins, settingsInspector, type SettingsInspector } from '../core/pysettings.js';
 import type { ClientFactory } from '../core/provision/clients.js';
 import type { ProbeOptions } from '../core/provision/probe.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../core/provision/types.js';
@@ -70,6 +71,14 @@ export class StorageGenerator extends Generator {
   protected gathered!: Resolved;
   protected overlay!: Overlay;
   protected interactive = false;
+  /** Reads and judges the settings with Python (--python, the project's venv, or the system's). */
+  protected inspector!: SettingsInspector;
+  /** The site's origins the project's settings name: the default of --cors-origin in every mode. */
+  protected projectOrigins: { origins: string[]; used: string[]; skipped: string[] } = {
+    origins: [],
+    used: [],
+    skipped: [],
+  };
   protected summary?: ProvisionSummary;
   protected resources?: ProvisionedState;
   protected newKey?: AccessKey;
@@ -132,6 +141,14 @@ export class StorageGenerator extends Generator {
       typeof version === 'string' ? version : undefined,
     );
     this.gathered = explicit;
+    const python = explicit.values.python;
+    this.inspector = settingsInspector({ python: typeof python === 'string' ? python : undefined });
+    const cors = this.decls.some((o) => o.key === 'corsOrigins');
+    const rememberedCors = this.stored.providers?.[this.provider]?.corsOrigins;
+    if (cors && explicit.values.corsOrigins === undefined && rememberedCors === undefined) {
+      const found = readProjectOrigins(this.inspector, this.files(), this.project, this.provider);
+      this.projectOrigins = found;
+    }
   }
 
   async prompting(): Promise<void> {
@@ -141,7 +158,9 @@ export class StorageGenerator extends Generator {
       const asked = this.decls.filter((o) => o.question && this.gathered.values[o.key] === undefined);
       for (const o of asked) {
         // One question at a time, so later defaults (region, endpoint) follow earlier answers (service).
-        const a = partialAnswers(this.provider, this.gathered.values, pkg);
+        const a = partialAnswers(this.provider, this.gathered.values, pkg, this.projectOrigins.origins);
+        if (o.key === 'corsOrigins' && this.projectOrigins.used.length)
+          this.log(`CORS origins found in the project's settings: ${this.projectOrigins.used.join(', ')}.`);
         const suggestion = remembered[o.key] ?? o.fallback?.(a) ?? o.suggest?.(a);
         const required = o.required?.(a) ?? false;
         if (!required && o.fallback === undefined && suggestion === undefined) continue;
@@ -171,7 +190,21 @@ export class StorageGenerator extends Generator {
         }
       }
     }
-    this.gathered = fillDefaults(this.decls, this.gathered, remembered, this.provider, pkg);
+    const origins = this.projectOrigins;
+    this.gathered = fillDefaults(this.decls, this.gathered, remembered, this.provider, pkg, origins.origins);
+    if (this.gathered.sources.corsOrigins === 'default')
+      this.log(
+        `CORS origins taken from the project's settings: ${origins.used.join(', ')}` +
+          `${origins.skipped.length ? ` (not origins: ${origins.skipped.join(', ')})` : ''}.`,
+      );
+    else if (
+      this.gathered.values.corsOrigins === undefined &&
+      this.decls.some((o) => o.key === 'corsOrigins')
+    )
+      this.log(
+        'No CORS origin found in the project’s settings (PUBLIC_SERVER_ADDRESS, CSRF_TRUSTED_ORIGINS, ' +
+          `ALLOWED_HOSTS)${origins.skipped.length ? `; not origins: ${origins.skipped.join(', ')}` : ''}.`,
+      );
     assertComplete(this.decls, this.gathered, this.provider, pkg);
   }
 
@@ -182,6 +215,7 @@ export class StorageGenerator extends Generator {
     const overlayFor = (a: typeof answers, s: typeof secrets): Overlay =>
       buildOverlay(this.files(), {
         project: this.project,
+        inspect: this.inspector,
         answers: a,
         secrets: s,
         created: this.stored.created ?? [],
