@@ -6,6 +6,9 @@
  *      yeoman-environment the same way (createEnv, register, run) in a fresh empty project dir.   target ≤ 1.2×
  *   B  `node bin/arches-storage.js --help` against `node -e 0`.                                  target ≤ 2.5×
  *   C  `node bin/arches-storage.js --version` against `node -e 0`.                               target ≤ 2.5×
+ *   D  provisioning apply as planned vs one step after another (in-process fake).                target ≤ 0.75×
+ *   E  the probe's delay after a new key becomes valid: the real bin over HTTP (loopback fake).  target ≤ 1 s
+ *   F  provisioning apply over HTTP, 40 ms per call, against the plan's critical path.           target ≤ 1.3×
  *
  * Every measurement is the wall time of a whole child process. The runs are interleaved (subject, baseline,
  * subject, baseline…) after warm-up rounds, so drift affects both sides alike. Peak RSS (A vs its baseline) comes
@@ -408,12 +411,200 @@ async function benchProvisioning(iterations: number, latencyMs = 40): Promise<nu
   }
 }
 
+/**
+ * E: the probe's delay after the key becomes valid. The REAL bin, a child process, provisions against the
+ * loopback HTTP fake of STS/IAM/S3 (AWS_ENDPOINT_URL_*), whose new keys are unknown for `propagationMs`; the
+ * delay is the time of the first successful app-key PutObject the fake saw, minus the moment the key became
+ * valid. The bin's own probe timing (no ARCHES_STORAGE_PROBE_* override). Target ≤ 1 s, every run.
+ */
+async function benchProbeDelay(runs = 3, propagationMs = 3000): Promise<number> {
+  const { startAwsHttp } = await import('../test/helpers/aws-http.js');
+  const { spawn } = await import('node:child_process');
+  const delays: number[] = [];
+  const reported: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const fake = await startAwsHttp({ keyPropagationMs: propagationMs });
+    try {
+      const dir = freshDir('probe-project');
+      writeProject(dir, '7.6');
+      const args = [
+        BIN,
+        'aws',
+        '--project',
+        dir,
+        '--skip-prompts',
+        '--json',
+        '--bucket',
+        `arches-bench-probe-${i}`,
+      ];
+      args.push('--region', 'eu-west-2', '--cors-origin', 'https://arches.example.org');
+      const env: Record<string, string | undefined> = { ...process.env, ...fake.env() };
+      for (const k of Object.keys(env))
+        if (k.startsWith('ARCHES_STORAGE_') || env[k] === undefined) delete env[k];
+      const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(NODE, args, {
+          env: env as NodeJS.ProcessEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 60_000,
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      if (out.status !== 0)
+        throw new Error(
+          `the provisioning run exited ${out.status}:\n${out.stdout}\n${out.stderr.slice(-2000)}`,
+        );
+      const key = fake.calls.find(
+        (c) => c.service === 'iam' && c.operation === 'CreateAccessKey' && c.status === 200,
+      );
+      const users = fake.userNames().map((n) => fake.user(n)!);
+      const id = users.flatMap((u) => u.keys.map((k) => k.id))[0]!;
+      const validAt = fake.keyValidAt(id)!;
+      const first = fake.calls.find(
+        (c) => c.accessKeyId === id && c.operation === 'PutObject' && c.status === 200,
+      );
+      if (!key || !first) throw new Error('the fake saw no successful probe with the new key');
+      delays.push(first.at - validAt);
+      const summary = JSON.parse(out.stdout.slice(out.stdout.indexOf('{'))) as {
+        verifiedAfterSeconds?: number;
+      };
+      if (summary.verifiedAfterSeconds !== undefined) reported.push(summary.verifiedAfterSeconds);
+    } finally {
+      await fake.stop();
+    }
+  }
+  const st = stats(delays);
+  const target = 1000;
+  const pass = Math.max(...delays) <= target;
+  console.log(
+    `E  probe delay after the key becomes valid (real bin over HTTP, key unknown for ${propagationMs} ms, ${runs} runs)`,
+  );
+  console.log(`  ${pad('', 30)}${lpad('median', 11)}${lpad('max', 11)}${lpad('min', 11)}`);
+  console.log(
+    `  ${pad('first good probe − key valid', 30)}${lpad(fmt(st.median), 11)}${lpad(fmt(Math.max(...delays)), 11)}${lpad(fmt(st.min), 11)}`,
+  );
+  if (reported.length)
+    console.log(
+      `  verifiedAfterSeconds reported by the bin: ${reported.join(', ')} s (includes the ${propagationMs / 1000} s of propagation)`,
+    );
+  console.log(
+    `  ${pad('worst run', 30)}${lpad(fmt(Math.max(...delays)), 11)}${' '.repeat(22)}   target ≤ ${target} ms  ${pass ? 'PASS' : 'FAIL'}\n`,
+  );
+  return pass ? 0 : 1;
+}
+
+/**
+ * F: provisioning apply wall time against its critical path. The real clients (createClients) reach the loopback
+ * HTTP fake through AWS_ENDPOINT_URL_*, every call delayed by `latencyMs`; the critical path is the longest chain
+ * of `needs` in the plan, each step weighing its planned calls × latency. Only the apply phase is timed.
+ */
+async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<number> {
+  const { startAwsHttp } = await import('../test/helpers/aws-http.js');
+  const { createClients } = await import('../src/core/provision/clients.js');
+  const { discoverAws, planAws } = await import('../src/core/provision/aws.js');
+  const { runSteps } = await import('../src/core/provision/runner.js');
+  const walls: number[] = [];
+  let critical = 0;
+  let chain: string[] = [];
+  let made: string[] = [];
+  let planned = 0;
+  const saved = { ...process.env };
+  try {
+    for (let i = 0; i < iterations; i++) {
+      const fake = await startAwsHttp({ keyPropagationMs: 0, latencyMs });
+      try {
+        for (const [k, v] of Object.entries(fake.env())) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+        const clients = createClients({ region: 'eu-west-2' });
+        const input = {
+          answers: {
+            provider: 'aws' as const,
+            bucket: `arches-bench-path-${i}`,
+            region: 'eu-west-2',
+            iamUser: `arches-bench-path-${i}`,
+            corsOrigins: ['https://arches.example.org'],
+            publicRead: false,
+          },
+          pkg: 'demo_heritage',
+          state: {},
+          rotateKey: false,
+          probe: { minDelaySeconds: 0.05, maxDelaySeconds: 0.1, maxWaitSeconds: 10 },
+        };
+        const found = await discoverAws(clients, input);
+        const noop = (): void => undefined;
+        const { plan, steps } = planAws(clients, input, found, {
+          saveState: noop,
+          saveSecret: noop,
+          warn: noop,
+          verified: noop,
+        });
+        // The critical path: the heaviest chain of needs, each step weighing its planned calls × latency.
+        const byId = new Map(plan.steps.map((s) => [s.id, s]));
+        const memo = new Map<string, { ms: number; chain: string[] }>();
+        const longest = (id: string): { ms: number; chain: string[] } => {
+          const known = memo.get(id);
+          if (known) return known;
+          const s = byId.get(id as never)!;
+          let best = { ms: 0, chain: [] as string[] };
+          for (const n of s.needs)
+            if (byId.has(n)) {
+              const l = longest(n);
+              if (l.ms > best.ms) best = l;
+            }
+          const out = { ms: best.ms + s.calls.length * latencyMs, chain: [...best.chain, id] };
+          memo.set(id, out);
+          return out;
+        };
+        const top = plan.steps.map((s) => longest(s.id)).sort((a, b) => b.ms - a.ms)[0]!;
+        critical = top.ms;
+        chain = top.chain;
+        const before = fake.calls.length;
+        const started = performance.now();
+        await runSteps(steps);
+        walls.push(performance.now() - started);
+        made = fake.calls.slice(before).map((c) => `${c.service}:${c.operation}`);
+        planned = plan.steps.reduce((n, s) => n + s.calls.length, 0);
+      } finally {
+        await fake.stop();
+      }
+    }
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  const st = stats(walls);
+  const ratio = st.median / critical;
+  const target = 1.3;
+  console.log(
+    `F  provisioning apply over HTTP vs its critical path, ${latencyMs} ms injected per call (${iterations} runs)`,
+  );
+  console.log(`  critical path: ${chain.join(' → ')} = ${fmt(critical)}`);
+  console.log(`  calls made while applying: ${made.length} (the plan lists ${planned}): ${made.join(' ')}`);
+  console.log(`  ${pad('', 26)}${lpad('median', 11)}${lpad('p90', 11)}${lpad('min', 11)}`);
+  console.log(
+    `  ${pad('apply wall time', 26)}${lpad(fmt(st.median), 11)}${lpad(fmt(st.p90), 11)}${lpad(fmt(st.min), 11)}`,
+  );
+  console.log(
+    `  ${pad('ratio to critical path', 26)}${lpad(`${ratio.toFixed(2)}×`, 11)}${' '.repeat(22)}   target ≤ ${target}× (time)  ${ratio <= target ? 'PASS' : 'FAIL'}\n`,
+  );
+  return ratio <= target ? 0 : 1;
+}
+
 let code = 1;
 try {
   code = main();
   const missed = await benchProvisioning(Math.min(parseOptions().iterations, 7));
   if (missed && process.argv.includes('--strict')) code = 1;
   if (missed) console.log('The provisioning target was missed.');
+  const probeMissed = await benchProbeDelay();
+  const pathMissed = await benchCriticalPath(Math.min(parseOptions().iterations, 5));
+  if (probeMissed || pathMissed) console.log('A provisioning-over-HTTP target was missed (E or F).');
+  if ((probeMissed || pathMissed) && process.argv.includes('--strict')) code = 1;
 } catch (error) {
   console.error(`bench failed: ${(error as Error).message}`);
   code = 2;
