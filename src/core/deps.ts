@@ -6,7 +6,8 @@
  * It also reads the user's own declarations (PEP 508) and decides, with a small interval algebra on PEP 440
  * versions, whether they can satisfy what the overlay needs.
  */
-import { explain } from '@renovatebot/pep440';
+import path from 'node:path';
+import { explain, satisfies, valid, validRange } from '@renovatebot/pep440';
 import { parse as parseSpecifierClauses } from '@renovatebot/pep440/lib/specifier.js';
 import { parseTOML, ParseError as TomlParseError, type AST } from 'toml-eslint-parser';
 import { UserError, type NeededPackage } from './types.js';
@@ -40,6 +41,30 @@ export interface Declared {
   specifier: string;
   /** Inside our managed block. */
   managed: boolean;
+  /** The PEP 508 environment marker, as written after `;` (absent when there is none). */
+  marker?: string;
+  /** Read from a constraints file (`-c`): it limits the versions pip may pick but installs nothing. */
+  constraint?: boolean;
+  /** The `-r`/`-c` lines that pulled this file in, nearest first: `["sub/b.txt:1", "requirements.txt:4"]`. */
+  includedFrom?: readonly string[];
+  /** Where pip's hash-checking mode was turned on for the install this declaration is part of. */
+  hashMode?: HashModeSite;
+  /**
+   * Set when the marker is false on every Python the Arches line runs on: the declaration is then not checked,
+   * and this says why (shown as a note).
+   */
+  inactive?: string;
+  /** When the marker holds on only some of those Pythons (or could not be evaluated): which, for messages. */
+  scope?: string;
+}
+
+/** A line that turns on pip's hash-checking mode: a requirement with `--hash`, or `--require-hashes`. */
+export interface HashModeSite {
+  file: string;
+  line: number;
+  how: '--hash' | '--require-hashes';
+  /** The include chain of `file`, nearest first (as Declared.includedFrom). */
+  includedFrom: readonly string[];
 }
 
 export interface DependencyDecision {
@@ -382,6 +407,242 @@ function mustSet(spec: string): VersionSet {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// PEP 508 environment markers, evaluated in three values over the Pythons an Arches line runs on
+
+type Operand = { variable: string } | { literal: string };
+type MarkerNode =
+  | { kind: 'and' | 'or'; left: MarkerNode; right: MarkerNode }
+  | { kind: 'compare'; left: Operand; op: string; right: Operand };
+
+/** Certainly true, certainly false, or not known (it depends on something we cannot see). */
+type Tri = 'T' | 'F' | 'U';
+
+/** PEP 508 variables, and the legacy spellings packaging still accepts. */
+const MARKER_VARIABLES: Record<string, string> = {
+  python_version: 'python_version',
+  python_full_version: 'python_full_version',
+  os_name: 'os_name',
+  'os.name': 'os_name',
+  sys_platform: 'sys_platform',
+  'sys.platform': 'sys_platform',
+  platform_release: 'platform_release',
+  platform_system: 'platform_system',
+  platform_version: 'platform_version',
+  'platform.version': 'platform_version',
+  platform_machine: 'platform_machine',
+  'platform.machine': 'platform_machine',
+  platform_python_implementation: 'platform_python_implementation',
+  'platform.python_implementation': 'platform_python_implementation',
+  python_implementation: 'platform_python_implementation',
+  implementation_name: 'implementation_name',
+  implementation_version: 'implementation_version',
+  extra: 'extra',
+  extras: 'extras',
+  dependency_groups: 'dependency_groups',
+};
+
+class MarkerSyntaxError extends Error {}
+
+function tokenizeMarker(text: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:(===|==|!=|<=|>=|~=|<|>|\(|\))|('[^']*'|"[^"]*")|([A-Za-z_][A-Za-z0-9_.]*))/y;
+  let pos = 0;
+  while (pos < text.length) {
+    if (/^\s*$/.test(text.slice(pos))) break;
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) throw new MarkerSyntaxError(`unexpected ${JSON.stringify(text.slice(pos).trim().slice(0, 12))}`);
+    out.push(m[1] ?? m[2] ?? m[3]!);
+    pos = re.lastIndex;
+  }
+  return out;
+}
+
+function parseMarker(text: string): MarkerNode {
+  const toks = tokenizeMarker(text);
+  let i = 0;
+  const peek = (): string | undefined => toks[i];
+  const operand = (): Operand => {
+    const t = toks[i++];
+    if (t === undefined) throw new MarkerSyntaxError('the marker ends too early');
+    if (/^['"]/.test(t)) return { literal: t.slice(1, -1) };
+    if (!/^[A-Za-z_]/.test(t))
+      throw new MarkerSyntaxError(`expected a variable or a quoted string, not "${t}"`);
+    const name = MARKER_VARIABLES[t];
+    if (!name) throw new MarkerSyntaxError(`unknown variable ${t}`);
+    return { variable: name };
+  };
+  const expr = (): MarkerNode => {
+    if (peek() === '(') {
+      i++;
+      const inner = or();
+      if (toks[i++] !== ')') throw new MarkerSyntaxError('a "(" is not closed');
+      return inner;
+    }
+    const left = operand();
+    let op = toks[i++];
+    if (op === 'not') {
+      if (toks[i++] !== 'in') throw new MarkerSyntaxError('"not" must be followed by "in"');
+      op = 'not in';
+    }
+    if (op === undefined || !['===', '==', '!=', '<=', '>=', '~=', '<', '>', 'in', 'not in'].includes(op))
+      throw new MarkerSyntaxError(
+        `expected a comparison after ${'variable' in left ? left.variable : 'a string'}`,
+      );
+    return { kind: 'compare', left, op, right: operand() };
+  };
+  const and = (): MarkerNode => {
+    let node = expr();
+    while (peek() === 'and') {
+      i++;
+      node = { kind: 'and', left: node, right: expr() };
+    }
+    return node;
+  };
+  const or = (): MarkerNode => {
+    let node = and();
+    while (peek() === 'or') {
+      i++;
+      node = { kind: 'or', left: node, right: and() };
+    }
+    return node;
+  };
+  const node = or();
+  if (i < toks.length) throw new MarkerSyntaxError(`unexpected ${JSON.stringify(toks[i])}`);
+  return node;
+}
+
+/** Patch releases tried for python_full_version (every CPython 3.x so far has fewer). */
+const PATCHES = Array.from({ length: 31 }, (_, n) => n);
+
+/**
+ * The values a variable can take on Linux CPython with this `major.minor`; null when we cannot know
+ * (the kernel release and version string, the PEP 751 sets).
+ */
+function markerValues(variable: string, python: string): readonly string[] | null {
+  switch (variable) {
+    case 'python_version':
+      return [python];
+    case 'python_full_version':
+    case 'implementation_version':
+      return PATCHES.map((p) => `${python}.${p}`);
+    case 'os_name':
+      return ['posix'];
+    case 'sys_platform':
+      return ['linux'];
+    case 'platform_system':
+      return ['Linux'];
+    case 'platform_machine':
+      return ['x86_64', 'aarch64'];
+    case 'platform_python_implementation':
+      return ['CPython'];
+    case 'implementation_name':
+      return ['cpython'];
+    case 'extra':
+      // pip evaluates the markers of requirements files and [project].dependencies with no extra.
+      return [''];
+    default:
+      return null;
+  }
+}
+
+/** One comparison as packaging does it: PEP 440 when `op + right` is a valid specifier, else on strings. */
+function compareValues(left: string, op: string, right: string): boolean | null {
+  if (op === '===') return left.toLowerCase() === right.toLowerCase();
+  if (op !== 'in' && op !== 'not in' && validRange(`${op}${right}`))
+    return valid(left) !== null && satisfies(left, `${op}${right}`);
+  switch (op) {
+    case 'in':
+      return right.includes(left);
+    case 'not in':
+      return !right.includes(left);
+    case '==':
+      return left === right;
+    case '!=':
+      return left !== right;
+    case '<':
+      return left < right;
+    case '<=':
+      return left <= right;
+    case '>':
+      return left > right;
+    case '>=':
+      return left >= right;
+    default:
+      return null; // `~=` on something that is not a version: packaging raises UndefinedComparison
+  }
+}
+
+function evalNode(node: MarkerNode, python: string): Tri {
+  if (node.kind !== 'compare') {
+    const a = evalNode(node.left, python);
+    const b = evalNode(node.right, python);
+    if (node.kind === 'and') return a === 'F' || b === 'F' ? 'F' : a === 'T' && b === 'T' ? 'T' : 'U';
+    return a === 'T' || b === 'T' ? 'T' : a === 'F' && b === 'F' ? 'F' : 'U';
+  }
+  const values = (o: Operand): readonly string[] | null =>
+    'literal' in o ? [o.literal] : markerValues(o.variable, python);
+  const lefts = values(node.left);
+  const rights = values(node.right);
+  if (!lefts || !rights) return 'U';
+  // packaging compares extras by their normalized names.
+  const isExtra = (o: Operand): boolean => 'variable' in o && o.variable === 'extra';
+  const extraCompare = isExtra(node.left) || isExtra(node.right);
+  const canon = (v: string): string => (extraCompare ? normalizeName(v) : v);
+  let sawTrue = false;
+  let sawFalse = false;
+  for (const l of lefts)
+    for (const r of rights) {
+      const res = compareValues(canon(l), node.op, canon(r));
+      if (res === null) return 'U';
+      if (res) sawTrue = true;
+      else sawFalse = true;
+    }
+  return sawTrue && sawFalse ? 'U' : sawTrue ? 'T' : 'F';
+}
+
+export interface MarkerVerdict {
+  /** The Pythons on which the marker is, or may be, true (all of them when it cannot be evaluated). */
+  on: string[];
+  /** True on every one of them, certainly. */
+  always: boolean;
+  /** Some answer depended on what cannot be known here (the machine's architecture, kernel…). */
+  uncertain: boolean;
+  /** Why the marker could not be evaluated at all (bad syntax, an unknown variable). */
+  error?: string;
+}
+
+/**
+ * Evaluate a PEP 508 marker on Linux CPython for each Python `major.minor` given: on which it is (or may be)
+ * true. A marker that cannot be evaluated counts as true everywhere (so what it guards is still checked).
+ */
+export function evaluateMarker(marker: string, pythons: readonly string[]): MarkerVerdict {
+  let node: MarkerNode;
+  try {
+    node = parseMarker(marker);
+  } catch (e) {
+    if (!(e instanceof MarkerSyntaxError)) throw e;
+    return { on: [...pythons], always: false, uncertain: true, error: e.message };
+  }
+  const results = pythons.map((py) => evalNode(node, py));
+  return {
+    on: pythons.filter((_, i) => results[i] !== 'F'),
+    always: results.every((r) => r === 'T'),
+    uncertain: results.some((r) => r === 'U'),
+  };
+}
+
+/** The marker of a requirement string: what follows its `;` (for URL forms, a `;` after whitespace). */
+export function markerOf(text: string): string | undefined {
+  const t = text.trim();
+  const req = parseRequirement(t);
+  if (!req) return undefined;
+  const m = (req.kind === 'version' ? /;(.*)$/s : /\s;(.*)$/s).exec(t);
+  const marker = m?.[1]?.trim();
+  return marker ? marker : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Lines and markers
 
 interface PhysLine {
@@ -487,50 +748,240 @@ function requirementsMarkers(
 // ---------------------------------------------------------------------------------------------------------------
 // requirements.txt
 
-/** Parse all requirement declarations of a requirements file; follows nothing (`-r`, `-c` are not read). */
-export function readRequirements(file: string, content: string): Declared[] {
+/** One logical line of a requirements file, in the order pip reads it. */
+type RequirementsItem =
+  | { type: 'requirement'; declared: Declared }
+  | { type: 'include'; line: number; written: string; value: string; constraint: boolean }
+  | { type: 'hashes'; line: number; how: HashModeSite['how'] };
+
+/**
+ * The value of `-r FILE`, `-rFILE`, `--requirement FILE`, `--requirement=FILE` (and the `-c` forms) at token i,
+ * with the option as written.
+ */
+function optionValue(
+  tokens: readonly string[],
+  i: number,
+  short: string,
+  long: string,
+): { value: string; written: string } | undefined {
+  const t = tokens[i]!;
+  const next = tokens[i + 1];
+  if (t === short || t === long)
+    return next === undefined ? undefined : { value: next, written: `${t} ${next}` };
+  if (t.startsWith(`${long}=`)) return { value: t.slice(long.length + 1), written: t };
+  if (t.startsWith(short) && !t.startsWith('--'))
+    return { value: t.slice(short.length).replace(/^=/, ''), written: t };
+  return undefined;
+}
+
+/** Strip the quotes shlex would remove from a simple token. */
+function unquote(token: string): string {
+  return token.replace(/^(['"])(.*)\1$/, '$2');
+}
+
+function parseRequirementsFile(file: string, content: string): RequirementsItem[] {
   const lines = splitLines(content);
   const block = requirementsMarkers(file, lines);
-  const out: Declared[] = [];
-  const emit = (index: number, logical: string): void => {
+  const out: RequirementsItem[] = [];
+  /** `parts`: the physical lines joined into this logical one, with their 0-based index. */
+  const emit = (parts: ReadonlyArray<{ index: number; text: string }>): void => {
+    const logical = parts.map((p) => p.text).join('');
+    /** The 1-based physical line holding an offset of the logical line. */
+    const lineAt = (offset: number): number => {
+      let start = 0;
+      for (const p of parts) {
+        if (offset < start + p.text.length) return p.index + 1;
+        start += p.text.length;
+      }
+      return parts.at(-1)!.index + 1;
+    };
+    const first = parts[0]!.index;
     // pip: a comment starts at a `#` at the start of the line or after whitespace.
-    const stripped = logical.replace(/(^|\s+)#.*$/, '').trim();
+    const noComment = logical.replace(/(^|\s+)#.*$/, '');
+    const stripped = noComment.trim();
     if (!stripped) return;
+    if (stripped.startsWith('-') && !/^(?:-e|--editable)/.test(stripped)) {
+      // An option line: only the options that change what is installed matter here.
+      const tokens = stripped.split(/\s+/).map(unquote);
+      let include: RequirementsItem | undefined;
+      let constraintInclude: RequirementsItem | undefined;
+      tokens.forEach((_, i) => {
+        if (tokens[i] === '--require-hashes')
+          out.push({ type: 'hashes', line: first + 1, how: '--require-hashes' });
+        const r = optionValue(tokens, i, '-r', '--requirement');
+        if (r && !include) include = { type: 'include', line: first + 1, ...r, constraint: false };
+        const c = optionValue(tokens, i, '-c', '--constraint');
+        if (c && !constraintInclude)
+          constraintInclude = { type: 'include', line: first + 1, ...c, constraint: true };
+      });
+      // pip follows the first -r of a line, else its first -c.
+      const chosen = include ?? constraintInclude;
+      if (chosen) out.push(chosen);
+      return;
+    }
     let text = stripped;
     if (!stripped.startsWith('-')) {
       // pip: per-requirement options (`--hash`, …) start at the first token beginning with `-`.
       const cut = stripped.search(/\s-/);
       if (cut >= 0) text = stripped.slice(0, cut).trimEnd();
+      const hash = noComment.search(/\s--hash(?:[=\s]|$)/);
+      if (hash >= 0) out.push({ type: 'hashes', line: lineAt(hash + 1), how: '--hash' });
     }
     const req = parseRequirement(text);
     if (!req) return;
+    const marker = markerOf(text);
     out.push({
-      file,
-      line: index + 1,
-      text,
-      name: req.name,
-      specifier: req.specifier,
-      managed: block !== null && index > block.begin && index < block.end,
+      type: 'requirement',
+      declared: {
+        file,
+        line: first + 1,
+        text,
+        name: req.name,
+        specifier: req.specifier,
+        managed: block !== null && first > block.begin && first < block.end,
+        ...(marker ? { marker } : {}),
+      },
     });
   };
   // pip's join_lines: a line ending in `\` continues on the next one, unless it is a comment.
-  let parts: string[] = [];
-  let first = 0;
+  let parts: Array<{ index: number; text: string }> = [];
   lines.forEach((l, i) => {
     const isComment = /^\s*#/.test(l.text);
     if (!l.text.endsWith('\\') || isComment) {
       if (parts.length) {
-        parts.push(isComment ? ` ${l.text}` : l.text);
-        emit(first, parts.join(''));
+        parts.push({ index: i, text: isComment ? ` ${l.text}` : l.text });
+        emit(parts);
         parts = [];
-      } else emit(i, l.text);
+      } else emit([{ index: i, text: l.text }]);
     } else {
-      if (!parts.length) first = i;
-      parts.push(l.text.replace(/^\\+|\\+$/g, ''));
+      parts.push({ index: i, text: l.text.replace(/^\\+|\\+$/g, '') });
     }
   });
-  if (parts.length) emit(first, parts.join(''));
+  if (parts.length) emit(parts);
   return out;
+}
+
+/**
+ * Parse the requirement declarations of ONE requirements file; follows nothing (`-r`, `-c` are not read:
+ * readRequirementsTree does that).
+ */
+export function readRequirements(file: string, content: string): Declared[] {
+  return parseRequirementsFile(file, content).flatMap((it) =>
+    it.type === 'requirement' ? [it.declared] : [],
+  );
+}
+
+export interface RequirementsTree {
+  /** Every declaration of the file and of the files it includes, in pip's reading order. */
+  declared: Declared[];
+  /** Every file read, the first one first (root-relative when inside the root, else absolute). */
+  files: string[];
+  /** Includes that could not be followed (URLs). */
+  warnings: string[];
+  /** The first line that turns on pip's hash-checking mode, if any. */
+  hashMode?: HashModeSite;
+}
+
+export interface RequirementsTreeOptions {
+  /** The content of `file`, when the caller has read it already. */
+  content?: string;
+  /** The project root's absolute path: includes that leave it are named by absolute path. */
+  root?: string;
+}
+
+function describeChain(chain: readonly string[]): string {
+  return chain.length ? ` (included from ${chain.join(', included from ')})` : '';
+}
+
+/**
+ * Read a requirements file the way pip does with `pip install -r FILE`: `-r`/`--requirement` and
+ * `-c`/`--constraint` lines are followed, relative to the including file's folder, to any depth. Each file is
+ * read once. A file that includes itself (directly or through others) is refused, as pip 24.3+ refuses it (older
+ * pip dies of RecursionError); so is an include that does not exist. URL includes cannot be read offline: they
+ * are skipped with a warning.
+ */
+export function readRequirementsTree(
+  read: (rel: string) => string | null,
+  file: string,
+  options: RequirementsTreeOptions = {},
+): RequirementsTree {
+  const tree: RequirementsTree = { declared: [], files: [], warnings: [] };
+  const seen = new Set<string>();
+  const root = options.root === undefined ? undefined : path.posix.resolve(options.root);
+  /** Where a path is named (and read): relative to the root inside it, absolute outside it (when known). */
+  const keyOf = (p: string): string => {
+    const normal = path.posix.normalize(p);
+    if (!root) return normal;
+    const abs = path.posix.resolve(root, normal);
+    const rel = path.posix.relative(root, abs);
+    return rel === '' || rel.startsWith('../') || rel === '..' ? abs : rel;
+  };
+  const visit = (
+    name: string,
+    content: string,
+    constraint: boolean,
+    chain: readonly string[],
+    stack: readonly string[],
+  ): void => {
+    seen.add(name);
+    tree.files.push(name);
+    for (const it of parseRequirementsFile(name, content)) {
+      const where = `${name}:${it.type === 'requirement' ? it.declared.line : it.line}`;
+      if (it.type === 'requirement') {
+        tree.declared.push({
+          ...it.declared,
+          ...(constraint ? { constraint: true } : {}),
+          ...(chain.length ? { includedFrom: chain } : {}),
+        });
+        continue;
+      }
+      if (it.type === 'hashes') {
+        tree.hashMode ??= { file: name, line: it.line, how: it.how, includedFrom: chain };
+        continue;
+      }
+      const shown = `\`${it.written}\``;
+      if (/^https?:/i.test(it.value)) {
+        tree.warnings.push(
+          `${where}${describeChain(chain)}: ${shown} names a URL, which cannot be read offline, so the ` +
+            `${it.constraint ? 'constraints' : 'requirements'} in it were not checked against what cloud storage needs.`,
+        );
+        continue;
+      }
+      const target = it.value.replace(/^file:(?:\/\/(?=\/))?/i, '');
+      const joined = path.posix.isAbsolute(target)
+        ? target
+        : path.posix.join(path.posix.dirname(name), target);
+      const key = keyOf(joined);
+      if (stack.includes(key)) {
+        const loop = [...stack.slice(stack.indexOf(key)), key].join(' → ');
+        throw new UserError(
+          `${where}: ${shown} includes ${key} again while it is being read (${loop}); pip refuses a requirements ` +
+            'file that includes itself ("recursively references itself", pip 24.3 and later; older pip dies of ' +
+            'RecursionError). Remove the include that closes the loop, then re-run the generator.',
+          name,
+        );
+      }
+      if (seen.has(key)) continue; // included twice without a loop: pip reads the same lines again
+      const text = read(key);
+      if (text === null) {
+        throw new UserError(
+          `${where}${describeChain(chain)}: ${shown} names ${key}, which does not exist (pip would stop with ` +
+            '"Could not open requirements file"). Fix the path or remove the line, then re-run the generator.',
+          name,
+        );
+      }
+      // pip: a -r inside a constraints file reads requirements again; a -c always reads constraints.
+      visit(key, text, it.constraint, [where, ...chain], [...stack, key]);
+    }
+  };
+  const start = keyOf(file);
+  const content = options.content ?? read(start);
+  if (content === null) return tree;
+  visit(start, content, false, [], [start]);
+  // Hash-checking mode is one switch for the whole `pip install -r`: every declaration of the tree is under it.
+  const site = tree.hashMode;
+  if (site) tree.declared = tree.declared.map((d) => ({ ...d, hashMode: site }));
+  return tree;
 }
 
 /** The requirement line we write for a package, e.g. `django-storages[s3]==1.14.6`. */
@@ -705,6 +1156,7 @@ export function readPyprojectDependencies(file: string, content: string): Declar
     const req = parseRequirement(el.value);
     if (!req) continue;
     const m = info.markers;
+    const marker = markerOf(el.value);
     out.push({
       file,
       line: el.loc.start.line,
@@ -712,6 +1164,7 @@ export function readPyprojectDependencies(file: string, content: string): Declar
       name: req.name,
       specifier: req.specifier,
       managed: m !== null && el.range[0] > m.begin.range[1] && el.range[1] < m.end.range[0],
+      ...(marker ? { marker } : {}),
     });
   }
   return out;
@@ -851,6 +1304,32 @@ function checkToml(result: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Decisions
 
+/** `file:line`, with the include chain when the file was pulled in by `-r`/`-c`. */
+export function locateDeclared(d: Pick<Declared, 'file' | 'line' | 'includedFrom'>): string {
+  return `${d.file}:${d.line}${describeChain(d.includedFrom ?? [])}`;
+}
+
+/** The refusal for a project whose pip install runs in hash-checking mode, naming the lines to add. */
+function hashModeError(site: HashModeSite, add: readonly NeededPackage[]): UserError {
+  const how =
+    site.how === '--hash'
+      ? "has a --hash, which turns on pip's hash-checking mode for the whole install"
+      : "turns on pip's hash-checking mode (--require-hashes)";
+  return new UserError(
+    `${locateDeclared(site)} ${how}: pip would then refuse every requirement without a hash, and the ` +
+      'generator cannot compute hashes offline. Add these lines to the unhashed list your hashes are generated ' +
+      'from (e.g. requirements.in, then re-run `pip-compile --generate-hashes`), then re-run the generator:\n' +
+      add.map((p) => `  ${formatRequirement(p)}`).join('\n'),
+    site.file,
+  );
+}
+
+/**
+ * Decide, per needed package, whether the project's own declarations already cover it (`keep`) or the block must
+ * declare it (`add`); refuses (UserError, exit 1) when a declaration or constraint excludes every version the
+ * package needs, or when something must be added to an install that runs in pip's hash-checking mode.
+ * Declarations marked `inactive` (their marker is false on every Python of the Arches line) are not checked.
+ */
 export function decideDependencies(
   needed: readonly NeededPackage[],
   declared: readonly Declared[],
@@ -863,15 +1342,15 @@ export function decideDependencies(
     if (!acceptSet)
       throw new Error(`internal error: invalid accept range ${JSON.stringify(p.accept)} for ${p.name}`);
     const want = `${p.name}${p.accept}`;
-    const mine = declared.filter((d) => !d.managed && normalizeName(d.name) === normalizeName(p.name));
-    if (!mine.length) {
-      decisions.push({ package: p, action: 'add' });
-      continue;
-    }
-    const warnings: string[] = [];
+    const named = declared.filter((d) => !d.managed && normalizeName(d.name) === normalizeName(p.name));
+    const warnings: string[] = named
+      .filter((d) => d.inactive)
+      .map((d) => `${locateDeclared(d)}: \`${d.text}\` was not checked: ${d.inactive}.`);
+    const mine = named.filter((d) => !d.inactive);
     let conflicted = false;
     for (const d of mine) {
-      const where = `${d.file}:${d.line}: \`${d.text}\``;
+      const scope = d.scope ? ` (${d.scope})` : '';
+      const where = `${locateDeclared(d)}: \`${d.text}\`${d.constraint ? ', a constraint (-c file),' : ''}${scope}`;
       const parsed = parseRequirement(d.text);
       if (parsed && parsed.kind !== 'version') {
         warnings.push(
@@ -893,6 +1372,8 @@ export function decideDependencies(
         conflicted = true;
         continue;
       }
+      // A constraint only narrows what a requirement asks for: a loose one, or one without extras, is fine.
+      if (d.constraint) continue;
       if (intersect(set, complement(acceptSet)).length > 0) {
         warnings.push(
           `${where} also allows ${p.name} versions outside ${p.accept} (${p.reason}); ` +
@@ -910,10 +1391,12 @@ export function decideDependencies(
         );
     }
     if (conflicted) continue;
+    // A constraint installs nothing: the package is still added unless a requirement declares it.
+    const existing = mine.find((d) => !d.constraint);
     decisions.push({
       package: p,
-      action: 'keep',
-      existing: mine[0],
+      action: existing ? 'keep' : 'add',
+      ...(existing ? { existing } : {}),
       ...(warnings.length ? { warning: warnings.join(' ') } : {}),
     });
   }
@@ -927,5 +1410,8 @@ export function decideDependencies(
       conflictFile,
     );
   }
+  const add = decisions.filter((d) => d.action === 'add').map((d) => d.package);
+  const site = declared.find((d) => d.hashMode)?.hashMode;
+  if (add.length && site) throw hashModeError(site, add);
   return decisions;
 }

@@ -3,8 +3,20 @@
  * Python dependencies live. Reads files only through the `read` function it is given.
  */
 import path from 'node:path';
-import { readPyprojectDependencies, readRequirements, type Declared } from './deps.js';
-import { dependencyLayout, formatRelease, parseRelease, type ArchesRelease } from './matrix.js';
+import {
+  evaluateMarker,
+  locateDeclared,
+  readPyprojectDependencies,
+  readRequirementsTree,
+  type Declared,
+} from './deps.js';
+import {
+  dependencyLayout,
+  formatRelease,
+  parseRelease,
+  pythonVersions,
+  type ArchesRelease,
+} from './matrix.js';
 import { UserError, type DependencyTarget } from './types.js';
 
 export interface ProjectFiles {
@@ -25,8 +37,13 @@ export interface ArchesProject {
   releaseSource: string;
   /** Where the overlay writes its dependency lines. */
   dependencyTarget: DependencyTarget;
-  /** Every requirement the project declares, across all its dependency files (for conflict checks). */
+  /**
+   * Every requirement and constraint the project declares, across its dependency files and the files they
+   * include (for conflict checks); markers are evaluated for the Pythons the Arches line runs on.
+   */
   declared: Declared[];
+  /** What the reading could not check (URL includes, markers that cannot be evaluated): to show the user. */
+  warnings: string[];
 }
 
 const ARCHES_NAME = /^arches$/i;
@@ -92,8 +109,14 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
   const requirementsText = files.read(requirementsPath);
   const fromPyproject =
     pyprojectText === null ? [] : readPyprojectDependencies('pyproject.toml', pyprojectText);
-  const fromRequirements =
-    requirementsText === null ? [] : readRequirements(requirementsPath, requirementsText);
+  const tree =
+    requirementsText === null
+      ? undefined
+      : readRequirementsTree((rel) => files.read(rel), requirementsPath, {
+          content: requirementsText,
+          root: path.resolve(root),
+        });
+  const fromRequirements = tree?.declared ?? [];
 
   const candidates: Array<[string, ArchesRelease | undefined]> = [
     [
@@ -102,12 +125,10 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
         .filter((d) => ARCHES_NAME.test(d.name))
         .map((d) => releaseFromSpecifier(d.specifier || d.text))[0],
     ],
-    [
-      requirementsPath,
-      fromRequirements
-        .filter((d) => ARCHES_NAME.test(d.name))
-        .map((d) => releaseFromSpecifier(d.specifier || d.text))[0],
-    ],
+    ...fromRequirements
+      .filter((d) => ARCHES_NAME.test(d.name) && !d.constraint)
+      .map((d): [string, ArchesRelease | undefined] => [d.file, releaseFromSpecifier(d.specifier || d.text)])
+      .slice(0, 1),
     ['package.json', releaseFromPackageJson(files.read('package.json'))],
     [`${pkg}/package.json`, releaseFromPackageJson(files.read(`${pkg}/package.json`))],
   ];
@@ -156,8 +177,52 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
     release,
     releaseSource,
     dependencyTarget,
-    declared: [...fromPyproject, ...fromRequirements],
+    ...withMarkers([...fromPyproject, ...fromRequirements], release, tree?.warnings ?? []),
   };
+}
+
+/** `3.7–3.10` for a run of Python versions. */
+function pythonRange(pythons: readonly string[]): string {
+  return pythons.length > 1 ? `${pythons[0]}–${pythons.at(-1)}` : (pythons[0] ?? '');
+}
+
+/**
+ * Evaluate every declaration's marker for the Pythons the Arches line runs on: one that is false on all of them
+ * is marked inactive (pip would skip it there); one that holds on only some keeps a scope for messages.
+ */
+function withMarkers(
+  declared: readonly Declared[],
+  release: ArchesRelease,
+  warnings: readonly string[],
+): { declared: Declared[]; warnings: string[] } {
+  const pythons = pythonVersions(release);
+  const line = `Arches ${release.major}.${release.minor}`;
+  const out: string[] = [...warnings];
+  const result = declared.map((d): Declared => {
+    if (!d.marker) return d;
+    const v = evaluateMarker(d.marker, pythons);
+    if (v.error) {
+      out.push(
+        `${locateDeclared(d)}: cannot evaluate the marker \`${d.marker}\` (${v.error}); \`${d.name}\` was checked as if it applied.`,
+      );
+      return { ...d, scope: 'its marker could not be evaluated, so it was checked as if it applied' };
+    }
+    if (!v.on.length)
+      return {
+        ...d,
+        inactive: `its marker \`${d.marker}\` is false on every Python ${line} runs on (${pythonRange(pythons)}), so pip skips it`,
+      };
+    if (v.always) return d;
+    const verb = v.uncertain ? 'may apply' : 'applies';
+    return {
+      ...d,
+      scope:
+        v.on.length === pythons.length
+          ? `its marker ${verb} on every Python ${line} runs on (${pythonRange(pythons)}), depending on the machine`
+          : `its marker ${verb} on Python ${v.on.join(', ')} of the ${pythonRange(pythons)} ${line} runs on`,
+    };
+  });
+  return { declared: result, warnings: out };
 }
 
 /** The folder of files the generator owns in the project (policies, CORS, notes, and for old lines requirements). */

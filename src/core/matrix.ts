@@ -24,7 +24,19 @@ interface LineData {
   style: SettingsStyle;
   /** Where a project of this line keeps its Python dependencies. */
   dependencies: 'pyproject' | 'install-requirements' | 'none';
+  /**
+   * The Python versions (`major.minor`) a project of this line can run on: from the floor Arches declares
+   * (`requires-python`, `python_requires`, else its lowest classifier) up to the newest Python the line's Django
+   * series supports. Environment markers are evaluated for each of them.
+   */
+  python: readonly string[];
 }
+
+/**
+ * Django 3.2 runs on Python 3.6–3.10; Arches 6.2–7.4 list only 3.7 in their classifiers (no python_requires)
+ * and test on 3.8 (setup.py, .github/workflows/main.yml, Dockerfile at every tag).
+ */
+const PY_DJANGO_32 = ['3.7', '3.8', '3.9', '3.10'] as const;
 
 const LINES: readonly LineData[] = [
   {
@@ -41,6 +53,7 @@ const LINES: readonly LineData[] = [
     djangoForLine: '>=3.2.15,<3.3',
     style: 'DEFAULT_FILE_STORAGE',
     dependencies: 'none',
+    python: PY_DJANGO_32,
   },
   {
     lines: ['7.0', '7.1', '7.2', '7.3'],
@@ -48,6 +61,7 @@ const LINES: readonly LineData[] = [
     djangoForLine: '==3.2.15',
     style: 'DEFAULT_FILE_STORAGE',
     dependencies: 'none',
+    python: PY_DJANGO_32,
   },
   {
     lines: ['7.4'],
@@ -61,6 +75,7 @@ const LINES: readonly LineData[] = [
     djangoForLine: '>=3.2.19,<3.3',
     style: 'DEFAULT_FILE_STORAGE',
     dependencies: 'install-requirements',
+    python: PY_DJANGO_32,
   },
   {
     lines: ['7.5'],
@@ -74,6 +89,8 @@ const LINES: readonly LineData[] = [
     djangoForLine: '>=4.2.8,<5.0.0',
     style: 'STORAGES',
     dependencies: 'install-requirements',
+    // setup.py: python_requires >=3.8, classifiers 3.8–3.11; Django 4.2.8+ also runs on 3.12.
+    python: ['3.8', '3.9', '3.10', '3.11', '3.12'],
   },
   {
     lines: ['7.6'],
@@ -89,6 +106,8 @@ const LINES: readonly LineData[] = [
     djangoForLine: '>=4.2.16,<5.0.0',
     style: 'STORAGES',
     dependencies: 'pyproject',
+    // pyproject.toml: requires-python >=3.10, classifiers 3.10–3.12; Django 4.2 stops at 3.12.
+    python: ['3.10', '3.11', '3.12'],
   },
   {
     lines: ['8.0', '8.1'],
@@ -97,6 +116,8 @@ const LINES: readonly LineData[] = [
     djangoForLine: '>=5.2.3,<6.0.0',
     style: 'STORAGES',
     dependencies: 'pyproject',
+    // pyproject.toml: requires-python >=3.11, classifiers 3.11–3.13; Django 5.2.8+ also runs on 3.14.
+    python: ['3.11', '3.12', '3.13', '3.14'],
   },
 ];
 
@@ -141,6 +162,11 @@ export function settingsStyle(r: ArchesRelease): SettingsStyle {
 
 export function dependencyLayout(r: ArchesRelease): LineData['dependencies'] {
   return lineData(r).dependencies;
+}
+
+/** The Python versions (`3.10`, oldest first) a project of this Arches line can run on. */
+export function pythonVersions(r: ArchesRelease): readonly string[] {
+  return lineData(r).python;
 }
 
 /** The Django minor series a specifier targets, which decides the django-storages floor. */

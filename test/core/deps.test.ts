@@ -8,14 +8,18 @@ import {
   BLOCK_END,
   CREATED_FILE_HEADER,
   decideDependencies,
+  evaluateMarker,
   formatRequirement,
   INLINE_ARRAY_NOTE,
+  markerOf,
   normalizeName,
   readPyprojectDependencies,
   readRequirements,
+  readRequirementsTree,
   specifiersIntersect,
   specifierWithin,
   type Declared,
+  type RequirementsTree,
 } from '../../src/core/deps.js';
 import { type NeededPackage } from '../../src/core/types.js';
 import { throwsUser } from '../helpers/assert.js';
@@ -588,6 +592,392 @@ describe('core/deps', () => {
         `${PYPROJECT}:5`,
         'django-storages==1.9.1',
       );
+    });
+  });
+
+  describe('readRequirementsTree', () => {
+    const ROOT = '/srv/site';
+    const treeOf = (entries: Record<string, string>, file = 'requirements.txt'): RequirementsTree => {
+      const map = new Map(Object.entries(entries));
+      return readRequirementsTree((rel) => map.get(rel) ?? null, file, { root: ROOT });
+    };
+
+    it('follows -r and -c three deep, relative to each including file, naming the chain', () => {
+      const t = treeOf({
+        'requirements.txt': 'arches==7.4.4\n-r requirements/base.txt\n',
+        'requirements/base.txt': '# base\n--requirement=deploy/web.txt\n-c ../constraints/pins.txt\n',
+        'requirements/deploy/web.txt': 'gunicorn==22.0\n-r ../../extra/last.txt\n',
+        'extra/last.txt': 'boto3>=1.26\n',
+        'constraints/pins.txt': 'Django==3.2.24\n',
+      });
+      assert.deepEqual(t.files, [
+        'requirements.txt',
+        'requirements/base.txt',
+        'requirements/deploy/web.txt',
+        'extra/last.txt',
+        'constraints/pins.txt',
+      ]);
+      assert.deepEqual(
+        t.declared.map((d) => [d.file, d.line, d.name, Boolean(d.constraint), d.includedFrom ?? []]),
+        [
+          ['requirements.txt', 1, 'arches', false, []],
+          [
+            'requirements/deploy/web.txt',
+            1,
+            'gunicorn',
+            false,
+            ['requirements/base.txt:2', 'requirements.txt:2'],
+          ],
+          [
+            'extra/last.txt',
+            1,
+            'boto3',
+            false,
+            ['requirements/deploy/web.txt:2', 'requirements/base.txt:2', 'requirements.txt:2'],
+          ],
+          ['constraints/pins.txt', 1, 'Django', true, ['requirements/base.txt:3', 'requirements.txt:2']],
+        ],
+      );
+      assert.deepEqual(t.warnings, []);
+      assert.equal(t.hashMode, undefined);
+    });
+
+    it('reads every spelling of the include options pip accepts', () => {
+      const t = treeOf({
+        'requirements.txt':
+          '-ra.txt\n--requirement b.txt\n-r "c.txt"\n--constraint=d.txt\n-c e.txt\n-r file:f.txt  # comment\n',
+        'a.txt': 'a==1\n',
+        'b.txt': 'b==1\n',
+        'c.txt': 'c==1\n',
+        'd.txt': 'd==1\n',
+        'e.txt': 'e==1\n',
+        'f.txt': 'f==1\n',
+      });
+      assert.deepEqual(
+        t.declared.map((d) => [d.name, Boolean(d.constraint)]),
+        [
+          ['a', false],
+          ['b', false],
+          ['c', false],
+          ['d', true],
+          ['e', true],
+          ['f', false],
+        ],
+      );
+    });
+
+    it('an attached -e is a requirement, not an option line', () => {
+      assert.deepEqual(
+        readRequirements(REQ, '-egit+https://github.com/x/foo.git#egg=foo\n').map((d) => d.name),
+        ['foo'],
+      );
+    });
+
+    it('a -r inside a constraints file reads requirements, a -c inside a requirements file constraints', () => {
+      const t = treeOf({
+        'requirements.txt': '-c c.txt\n',
+        'c.txt': 'x==1\n-r r.txt\n',
+        'r.txt': 'y==1\n-c c2.txt\n',
+        'c2.txt': 'z==1\n',
+      });
+      assert.deepEqual(
+        t.declared.map((d) => [d.name, Boolean(d.constraint)]),
+        [
+          ['x', true],
+          ['y', false],
+          ['z', true],
+        ],
+      );
+    });
+
+    it('reads a file included twice (not a loop) once', () => {
+      const t = treeOf({
+        'requirements.txt': '-r common.txt\n-r test.txt\n',
+        'test.txt': '-r common.txt\npytest==8\n',
+        'common.txt': 'Django==3.2.25\n',
+      });
+      assert.deepEqual(t.files, ['requirements.txt', 'common.txt', 'test.txt']);
+      assert.equal(t.declared.filter((d) => d.name === 'Django').length, 1);
+    });
+
+    const cycles: Record<string, [Record<string, string>, string[]]> = {
+      'a file that includes itself': [
+        { 'requirements.txt': 'a==1\n-r requirements.txt\n' },
+        ['requirements.txt:2'],
+      ],
+      'two files that include each other, through a sub-folder': [
+        {
+          'requirements.txt': '-r sub/b.txt\n',
+          'sub/b.txt': 'b==1\n\n-r ../requirements.txt\n',
+        },
+        ['sub/b.txt:3', 'requirements.txt → sub/b.txt → requirements.txt'],
+      ],
+      'a loop three files deep, written with ./ and ..': [
+        {
+          'requirements.txt': 'x==1\n-r ./a.txt\n',
+          'a.txt': '-c sub/b.txt\n',
+          'sub/b.txt': '-r ../sub/../a.txt\n',
+        },
+        ['sub/b.txt:1', '`-r ../sub/../a.txt`', 'a.txt → sub/b.txt → a.txt'],
+      ],
+    };
+    for (const [label, [entries, parts]] of Object.entries(cycles)) {
+      it(`refuses an include loop (pip 24.3+ refuses it too): ${label}`, () => {
+        const e = throwsUser(() => treeOf(entries), ...parts, 'includes', 'recursively references itself');
+        assert.equal(e.exitCode, 1);
+      });
+    }
+
+    it('refuses a missing include, naming file:line and the chain', () => {
+      const e = throwsUser(
+        () =>
+          treeOf({
+            'requirements.txt': 'a==1\n-r sub/a.txt\n',
+            'sub/a.txt': '\n-c pins.txt\n',
+          }),
+        'sub/a.txt:2 (included from requirements.txt:2)',
+        '`-c pins.txt`',
+        'sub/pins.txt',
+        'does not exist',
+      );
+      assert.equal(e.exitCode, 1);
+      assert.equal(e.subject, 'sub/a.txt');
+    });
+
+    it('skips a URL include with a warning naming file:line', () => {
+      const t = treeOf({
+        'requirements.txt': 'a==1\n-r https://example.org/reqs.txt\n-c HTTP://example.org/c.txt\n',
+      });
+      assert.deepEqual(
+        t.declared.map((d) => d.name),
+        ['a'],
+      );
+      assert.equal(t.warnings.length, 2);
+      assert.match(
+        t.warnings[0]!,
+        /^requirements\.txt:2: `-r https:\/\/example\.org\/reqs\.txt` names a URL/,
+      );
+      assert.match(t.warnings[1]!, /^requirements\.txt:3: .*constraints in it were not checked/);
+    });
+
+    it('reads includes that leave the root by absolute path, and names those inside it relative to the root', () => {
+      const t = treeOf(
+        {
+          'pkg/install/requirements.txt': '-r ../../../shared/base.txt\n-r /srv/site/local.txt\n',
+          '/srv/shared/base.txt': 'Django==3.2.25\n',
+          'local.txt': 'boto3>=1.26\n',
+        },
+        'pkg/install/requirements.txt',
+      );
+      assert.deepEqual(t.files, ['pkg/install/requirements.txt', '/srv/shared/base.txt', 'local.txt']);
+      assert.deepEqual(
+        t.declared.map((d) => [d.file, d.includedFrom]),
+        [
+          ['/srv/shared/base.txt', ['pkg/install/requirements.txt:1']],
+          ['local.txt', ['pkg/install/requirements.txt:2']],
+        ],
+      );
+    });
+
+    it('a missing start file gives an empty tree', () => {
+      assert.deepEqual(treeOf({}), { declared: [], files: [], warnings: [] });
+    });
+
+    it('finds the line that turns on hash-checking mode: --hash on a continued line, --require-hashes', () => {
+      const hashed = treeOf({
+        'requirements.txt': 'a==1\n-r sub/locked.txt\n',
+        'sub/locked.txt':
+          '# via pip-compile\nboto3==1.34.0 \\\n    --hash=sha256:aaaa \\\n    --hash=sha256:bbbb\n',
+      });
+      assert.deepEqual(hashed.hashMode, {
+        file: 'sub/locked.txt',
+        line: 3,
+        how: '--hash',
+        includedFrom: ['requirements.txt:2'],
+      });
+      assert.ok(
+        hashed.declared.every((d) => d.hashMode === hashed.hashMode),
+        'the whole install is under it',
+      );
+      const required = treeOf({ 'requirements.txt': 'a==1\n\n--require-hashes\n' });
+      assert.deepEqual(required.hashMode, {
+        file: 'requirements.txt',
+        line: 3,
+        how: '--require-hashes',
+        includedFrom: [],
+      });
+      // A comment that mentions --hash turns nothing on.
+      assert.equal(treeOf({ 'requirements.txt': 'a==1  # add --hash later\n' }).hashMode, undefined);
+    });
+  });
+
+  describe('decideDependencies over included files', () => {
+    const ROOT = '/srv/site';
+    const declaredOf = (entries: Record<string, string>): Declared[] => {
+      const map = new Map(Object.entries(entries));
+      return readRequirementsTree((rel) => map.get(rel) ?? null, 'requirements.txt', { root: ROOT }).declared;
+    };
+
+    it('refuses a constraint that excludes what is needed, saying it is a constraint and where it came from', () => {
+      const declared = declaredOf({
+        'requirements.txt': 'arches==7.4.4\n-r sub/base.txt\n',
+        'sub/base.txt': '-c ../pins/constraints.txt\n',
+        'pins/constraints.txt': '# pins\nDjango==3.2.19\n',
+      });
+      const e = throwsUser(
+        () => decideDependencies([DJANGO], declared),
+        'pins/constraints.txt:2 (included from sub/base.txt:1, included from requirements.txt:2)',
+        '`Django==3.2.19`, a constraint (-c file),',
+        'admits no version in Django==3.2.25',
+      );
+      assert.equal(e.exitCode, 1);
+      assert.equal(e.subject, 'pins/constraints.txt');
+    });
+
+    it('a compatible constraint installs nothing: the package is still added', () => {
+      const declared = declaredOf({
+        'requirements.txt': '-c c.txt\nDjango>=3.2\n',
+        'c.txt': 'django-storages<2\nDjango<4\n',
+      });
+      const d = decideDependencies([DJANGO, STORAGES], declared);
+      assert.deepEqual(
+        d.map((x) => [x.package.name, x.action, x.existing?.file]),
+        [
+          ['Django', 'keep', 'requirements.txt'],
+          ['django-storages', 'add', undefined],
+        ],
+      );
+      // A constraint has no extras and may be loose: no warning about either.
+      assert.equal(d[1]!.warning, undefined);
+    });
+
+    it('refuses a requirement conflict in an included file with file:line and the chain', () => {
+      const declared = declaredOf({
+        'requirements.txt': 'x==1\n\n-r a.txt\n',
+        'a.txt': 'Django==2.2.28\n',
+      });
+      throwsUser(() => decideDependencies([DJANGO], declared), 'a.txt:1 (included from requirements.txt:3)');
+    });
+
+    it('refuses to add to a hash-checked install, naming the --hash line and printing the lines to add', () => {
+      const declared = declaredOf({
+        'requirements.txt': '-r locked.txt\n',
+        'locked.txt': 'arches==7.4.4 \\\n    --hash=sha256:0123\n',
+      });
+      const e = throwsUser(
+        () => decideDependencies([DJANGO, STORAGES, BOTO], declared),
+        'locked.txt:2 (included from requirements.txt:1) has a --hash',
+        'cannot compute hashes',
+        'pip-compile --generate-hashes',
+      );
+      assert.equal(e.exitCode, 1);
+      assert.equal(e.subject, 'locked.txt');
+      assert.ok(
+        e.message.endsWith('\n  Django==3.2.25\n  django-storages[s3]==1.14.6\n  boto3>=1.26'),
+        e.message,
+      );
+    });
+
+    it('refuses to add to an install with --require-hashes, listing only what would be added', () => {
+      const declared = declaredOf({
+        'requirements.txt': '--require-hashes\nDjango==3.2.25 --hash=sha256:0123\n',
+      });
+      const e = throwsUser(
+        () => decideDependencies([DJANGO, STORAGES], declared),
+        "requirements.txt:1 turns on pip's hash-checking mode (--require-hashes)",
+      );
+      assert.ok(e.message.endsWith(':\n  django-storages[s3]==1.14.6'), e.message);
+    });
+
+    it('a hash-checked install that already declares everything needs nothing added: no refusal', () => {
+      const declared = declaredOf({
+        'requirements.txt':
+          'Django==3.2.25 --hash=sha256:01\ndjango-storages[s3]==1.14.6 --hash=sha256:02\nboto3==1.34.0 --hash=sha256:03\n',
+      });
+      const d = decideDependencies([DJANGO, STORAGES, BOTO], declared);
+      assert.deepEqual(
+        d.map((x) => x.action),
+        ['keep', 'keep', 'keep'],
+      );
+    });
+
+    it('does not check a declaration marked inactive, and says so', () => {
+      const [d] = readRequirements(REQ, 'Django==1.11 ; python_version < "3"\n');
+      const inactive = { ...d!, inactive: 'its marker is false on every Python' };
+      const [decision] = decideDependencies([DJANGO], [inactive]);
+      assert.equal(decision!.action, 'add');
+      assert.match(decision!.warning!, /`Django==1\.11 ; python_version < "3"` was not checked: its marker/);
+      // Without the mark, the same declaration is a conflict.
+      throwsUser(() => decideDependencies([DJANGO], [d!]), `${REQ}:1`);
+    });
+  });
+
+  describe('PEP 508 markers', () => {
+    const PY = ['3.7', '3.8', '3.9', '3.10'];
+    const cases: Array<[string, string[], boolean, boolean]> = [
+      // marker, on which Pythons it is (or may be) true, always, uncertain
+      ['python_version < "3.8"', ['3.7'], false, false],
+      ['python_version < "3.7"', [], false, false],
+      ['python_version >= "3.7"', PY, true, false],
+      ['"3.8" >= python_version', ['3.7', '3.8'], false, false],
+      ['python_version == "3.*"', PY, true, false],
+      ['python_version in "3.8 3.9"', ['3.8', '3.9'], false, false],
+      ['python_version not in "3.8 3.9"', ['3.7', '3.10'], false, false],
+      ['python_full_version >= "3.10.5"', ['3.10'], false, true],
+      ['python_full_version < "3.7.0"', [], false, false],
+      ['sys_platform == "win32"', [], false, false],
+      ['sys_platform == "linux" and platform_system == "Linux"', PY, true, false],
+      ['platform_system == "Windows" or os_name == "nt"', [], false, false],
+      ['implementation_name == "cpython"', PY, true, false],
+      ['platform_python_implementation == "PyPy"', [], false, false],
+      ['extra == "s3"', [], false, false],
+      ['extra != "S3"', PY, true, false],
+      [
+        '(python_version >= "3.9" or os_name == "nt") and implementation_name == "cpython"',
+        ['3.9', '3.10'],
+        false,
+        false,
+      ],
+      ["python_version<'3.9'and(sys_platform=='linux')", ['3.7', '3.8'], false, false],
+      ['platform_machine == "x86_64"', PY, false, true],
+      ['platform_machine != "s390x"', PY, true, false],
+      ['platform_release >= "5.0" and python_version < "3.9"', ['3.7', '3.8'], false, true],
+      ['os.name == "posix"', PY, true, false],
+      ['platform_version < "1" or python_version > "3.9"', PY, false, true],
+    ];
+    for (const [marker, on, always, uncertain] of cases) {
+      it(`${marker} → on ${on.join(', ') || 'none'}`, () => {
+        const v = evaluateMarker(marker, PY);
+        assert.deepEqual([v.on, v.always, v.uncertain, v.error], [on, always, uncertain, undefined]);
+      });
+    }
+    for (const bad of [
+      'python_version <',
+      'bogus == "1"',
+      'python_version < "3.8" and',
+      '(os_name == "nt"',
+      'os_name "nt"',
+    ]) {
+      it(`cannot evaluate ${JSON.stringify(bad)}: true everywhere, with the reason`, () => {
+        const v = evaluateMarker(bad, PY);
+        assert.deepEqual(v.on, PY);
+        assert.ok(v.error, 'a reason');
+      });
+    }
+
+    it('markerOf reads the marker of version, URL and pyproject requirements', () => {
+      assert.equal(markerOf('Django==3.2 ; python_version < "3.8"'), 'python_version < "3.8"');
+      assert.equal(markerOf('Django==3.2;sys_platform=="win32"'), 'sys_platform=="win32"');
+      assert.equal(markerOf('x @ https://e.org/x.tar.gz ; os_name == "nt"'), 'os_name == "nt"');
+      assert.equal(markerOf('x @ https://e.org/x.tar.gz;v=1'), undefined);
+      assert.equal(markerOf('Django==3.2'), undefined);
+      const [r] = readRequirements(REQ, 'Django<3 ; python_version < "3.6"  # old\n');
+      assert.equal(r!.marker, 'python_version < "3.6"');
+      const [p] = readPyprojectDependencies(
+        PYPROJECT,
+        '[project]\ndependencies = ["Django<3; os_name == \'nt\'"]\n',
+      );
+      assert.equal(p!.marker, "os_name == 'nt'");
     });
   });
 });

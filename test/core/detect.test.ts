@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { decideDependencies } from '../../src/core/deps.js';
 import { detectProject, OVERLAY_REQUIREMENTS } from '../../src/core/detect.js';
+import { neededPackages } from '../../src/core/matrix.js';
+import { buildOverlay } from '../../src/core/overlay.js';
 import { type DependencyTarget } from '../../src/core/types.js';
 import { FIXTURES, projectFiles, type FixtureId } from '../helpers/projects.js';
 import { filesOf, throwsUser } from '../helpers/assert.js';
@@ -147,6 +150,202 @@ describe('core/detect', () => {
       const map = projectFiles('7.4');
       map.set('manage.py', map.get('manage.py')!.replace('demo_heritage.settings', 'gone.settings'));
       assert.equal(detectProject(ROOT, filesOf(map)).pkg, 'demo_heritage');
+    });
+  });
+
+  describe('included requirements files', () => {
+    const REQS = 'demo_heritage/install/requirements.txt';
+    const with74 = (entries: Record<string, string>): Map<string, string> => {
+      const map = projectFiles('7.4');
+      for (const [k, v] of Object.entries(entries)) map.set(k, v);
+      return map;
+    };
+
+    it('reads -r and -c files relative to the including file, and names the release from the one that says it', () => {
+      const map = with74({
+        [REQS]: '-r ../../requirements/base.txt\n-r https://example.org/shared.txt\n',
+        'requirements/base.txt': 'arches==7.4.3\n-c pins/constraints.txt\n',
+        'requirements/pins/constraints.txt': 'Django==3.2.23\n',
+      });
+      const p = detectProject(ROOT, filesOf(map));
+      assert.deepEqual(releaseOf(p.release), [7, 4, 3]);
+      assert.equal(p.releaseSource, 'requirements/base.txt');
+      assert.deepEqual(p.dependencyTarget, { kind: 'requirements', path: REQS, created: false });
+      assert.deepEqual(
+        p.declared.map((d) => [d.file, d.name, Boolean(d.constraint), d.includedFrom]),
+        [
+          ['requirements/base.txt', 'arches', false, [`${REQS}:1`]],
+          ['requirements/pins/constraints.txt', 'Django', true, ['requirements/base.txt:2', `${REQS}:1`]],
+        ],
+      );
+      assert.equal(p.warnings.length, 1);
+      assert.match(p.warnings[0]!, new RegExp(`^${REQS}:2: .*https://example\\.org/shared\\.txt.*URL`));
+      // The constraint pins Django inside what Arches 7.4.3 needs: Django is still added, no conflict.
+      const d = decideDependencies(neededPackages(p.release, 'aws'), p.declared);
+      assert.equal(d.find((x) => x.package.name === 'Django')?.action, 'add');
+    });
+
+    it('a constraint in an included file that excludes the Django Arches needs is refused', () => {
+      const map = with74({
+        [REQS]: 'arches==7.4.4\n-r ../../requirements/base.txt\n',
+        'requirements/base.txt': '-c pins/constraints.txt\n',
+        'requirements/pins/constraints.txt': 'Django==3.2.19\n',
+      });
+      const p = detectProject(ROOT, filesOf(map));
+      throwsUser(
+        () => decideDependencies(neededPackages(p.release, 'aws'), p.declared),
+        'requirements/pins/constraints.txt:1 (included from requirements/base.txt:1, included from ' +
+          `${REQS}:2)`,
+        'a constraint (-c file)',
+        'Django==3.2.24',
+      );
+    });
+
+    it('a missing include stops detection (exit 1) naming file:line', () => {
+      const map = with74({ [REQS]: 'arches==7.4.4\n-r ../../requirements/base.txt\n' });
+      const e = throwsUser(() => detectProject(ROOT, filesOf(map)), `${REQS}:2`, 'requirements/base.txt');
+      assert.equal(e.exitCode, 1);
+    });
+
+    it('an include loop stops detection (exit 1) naming file:line', () => {
+      const map = with74({
+        [REQS]: 'arches==7.4.4\n-r ../../requirements/base.txt\n',
+        'requirements/base.txt': '-r ../demo_heritage/install/requirements.txt\n',
+      });
+      const e = throwsUser(() => detectProject(ROOT, filesOf(map)), 'requirements/base.txt:1', 'again');
+      assert.equal(e.exitCode, 1);
+    });
+
+    it('an include outside the project root is read and named by absolute path', () => {
+      const map = with74({ [REQS]: 'arches==7.4.4\n-r ../../../shared/base.txt\n' });
+      map.set('/srv/projects/shared/base.txt', 'Django==2.2.28\n');
+      const p = detectProject(ROOT, filesOf(map));
+      throwsUser(
+        () => decideDependencies(neededPackages(p.release, 'aws'), p.declared),
+        `/srv/projects/shared/base.txt:1 (included from ${REQS}:2)`,
+      );
+    });
+
+    it('hash-checking mode in an included file: the overlay refuses, printing the lines to add', () => {
+      const map = with74({
+        [REQS]: 'arches==7.4.4 --hash=sha256:00\n-r ../../requirements/locked.txt\n',
+        'requirements/locked.txt': '--require-hashes\n',
+      });
+      const files = filesOf(map);
+      const project = detectProject(ROOT, files);
+      const e = throwsUser(
+        () =>
+          buildOverlay(files, {
+            project,
+            answers: {
+              provider: 'aws',
+              bucket: 'demo-heritage-media',
+              region: 'eu-west-2',
+              corsOrigins: ['https://arches.example.org'],
+              publicRead: false,
+            },
+            secrets: {},
+            created: [],
+          }),
+        `${REQS}:1 has a --hash`,
+        'pip-compile --generate-hashes',
+      );
+      assert.ok(
+        e.message.endsWith('\n  Django==3.2.24\n  django-storages[s3]==1.14.6\n  boto3>=1.26,<2'),
+        e.message,
+      );
+    });
+  });
+
+  describe('environment markers on every Arches line', () => {
+    /** [line, how the fixture is made, its Pythons (lowest, highest)] */
+    const LINES: ReadonlyArray<readonly [string, FixtureId, string | undefined, string, string]> = [
+      ['6.2', '7.4', '6.2.9', '3.7', '3.10'],
+      ['7.2', '7.4', '7.2.1', '3.7', '3.10'],
+      ['7.4', '7.4', undefined, '3.7', '3.10'],
+      ['7.5', '7.5', undefined, '3.8', '3.12'],
+      ['7.6', '7.6', undefined, '3.10', '3.12'],
+      ['8.0', '8.0', undefined, '3.11', '3.14'],
+      ['8.1', '8.1', undefined, '3.11', '3.14'],
+    ];
+    /** The fixture with one more declaration, `Django==1.11.29; <marker>`, which conflicts on every line. */
+    const withDjango = (fixture: FixtureId, marker: string): { map: Map<string, string>; file: string } => {
+      const map = projectFiles(fixture);
+      const req = `Django==1.11.29; ${marker}`;
+      if (map.has('pyproject.toml')) {
+        map.set(
+          'pyproject.toml',
+          map.get('pyproject.toml')!.replace('    "arches>=', `    ${JSON.stringify(req)},\n    "arches>=`),
+        );
+        return { map, file: 'pyproject.toml' };
+      }
+      const reqs = 'demo_heritage/install/requirements.txt';
+      map.set(reqs, `${map.get(reqs)!}${req}\n`);
+      return { map, file: reqs };
+    };
+    const decide = (map: Map<string, string>, override: string | undefined) => {
+      const p = detectProject(ROOT, filesOf(map), override);
+      return { p, run: () => decideDependencies(neededPackages(p.release, 'aws'), p.declared) };
+    };
+
+    for (const [line, fixture, override, low, high] of LINES) {
+      it(`Arches ${line}: false on every Python it runs on (${low}–${high}) → not a conflict, noted`, () => {
+        const { p, run } = decide(withDjango(fixture, `python_version < '${low}'`).map, override);
+        const django = p.declared.find((d) => d.name === 'Django')!;
+        assert.match(
+          django.inactive!,
+          new RegExp(`false on every Python Arches ${line} runs on \\(${low}–${high}\\)`),
+        );
+        const decision = run().find((d) => d.package.name === 'Django')!;
+        assert.equal(decision.action, 'add');
+        assert.match(decision.warning!, /was not checked/);
+      });
+
+      it(`Arches ${line}: true on all of them → a conflict`, () => {
+        const { map, file } = withDjango(fixture, `sys_platform == 'linux' and python_version >= '${low}'`);
+        const { run } = decide(map, override);
+        const e = throwsUser(run, file, 'Django==1.11.29', 'admits no version');
+        assert.ok(!e.message.includes('its marker'), 'no scope for a marker true everywhere');
+      });
+
+      it(`Arches ${line}: true on some (only ${high}) → a conflict that says where it applies`, () => {
+        const { map, file } = withDjango(fixture, `python_version >= '${high}'`);
+        const { run } = decide(map, override);
+        throwsUser(
+          run,
+          file,
+          `its marker applies on Python ${high} of the ${low}–${high} Arches ${line} runs on`,
+        );
+      });
+
+      it(`Arches ${line}: true only below the line's lowest patch release, false above → still checked`, () => {
+        // python_full_version < "<low>.2": true on <low>.0 and <low>.1, false on the rest.
+        const { map, file } = withDjango(fixture, `python_full_version < '${low}.2'`);
+        const { run } = decide(map, override);
+        throwsUser(run, file, `its marker may apply on Python ${low} of the`);
+      });
+
+      it(`Arches ${line}: a marker that cannot be evaluated → checked, with a warning`, () => {
+        const { map, file } = withDjango(fixture, `python_version <> '3.8'`);
+        const { p, run } = decide(map, override);
+        assert.ok(
+          p.warnings.some((w) => w.startsWith(`${file}:`) && w.includes('cannot evaluate the marker')),
+          p.warnings.join('\n'),
+        );
+        throwsUser(run, file, 'could not be evaluated, so it was checked as if it applied');
+      });
+
+      it(`Arches ${line}: a marker on something not known here (platform_release) → checked`, () => {
+        const { map, file } = withDjango(fixture, `platform_release >= '6'`);
+        const { run } = decide(map, override);
+        throwsUser(run, file, 'may apply on every Python');
+      });
+    }
+
+    it('the fixture pywin32 line (sys_platform == "win32") is inactive on Linux', () => {
+      const p = detectProject(ROOT, filesOf(projectFiles('7.4')));
+      assert.match(p.declared.find((d) => d.name === 'pywin32')!.inactive!, /false on every Python/);
+      assert.equal(p.declared.find((d) => d.name === 'python-dotenv')!.inactive, undefined);
     });
   });
 

@@ -6,6 +6,7 @@ import {
   formatRelease,
   neededPackages,
   parseRelease,
+  pythonVersions,
   settingsStyle,
   type ArchesRelease,
 } from '../../src/core/matrix.js';
@@ -155,6 +156,37 @@ describe('core/matrix', () => {
         assert.equal(dependencyLayout(rel(release)), layout);
       });
     }
+  });
+
+  describe('pythonVersions: the Pythons a line runs on, for marker evaluation', () => {
+    // Floors: Arches' own python_requires / requires-python (classifiers where there is none: 3.7 for
+    // 6.2–7.4); ceilings: the newest Python the line's Django series runs on (3.2 → 3.10, 4.2 → 3.12,
+    // 5.2 → 3.14). Written out by hand.
+    const table: ReadonlyArray<readonly [string, readonly string[]]> = [
+      ['6.2.9', ['3.7', '3.8', '3.9', '3.10']],
+      ['6.2.x', ['3.7', '3.8', '3.9', '3.10']],
+      ['7.0.0', ['3.7', '3.8', '3.9', '3.10']],
+      ['7.3.0', ['3.7', '3.8', '3.9', '3.10']],
+      ['7.4.4', ['3.7', '3.8', '3.9', '3.10']],
+      ['7.5.0', ['3.8', '3.9', '3.10', '3.11', '3.12']],
+      ['7.5.x', ['3.8', '3.9', '3.10', '3.11', '3.12']],
+      ['7.6.0', ['3.10', '3.11', '3.12']],
+      ['7.6.27', ['3.10', '3.11', '3.12']],
+      ['8.0.0', ['3.11', '3.12', '3.13', '3.14']],
+      ['8.1.5', ['3.11', '3.12', '3.13', '3.14']],
+    ];
+    for (const [release, pythons] of table) {
+      it(`Arches ${release} → Python ${pythons.join(', ')}`, () => {
+        assert.deepEqual(pythonVersions(rel(release)), pythons);
+      });
+    }
+    it('7.6 starts at requires-python >=3.10 and 8.x at >=3.11 (notes/arches-research.md)', () => {
+      assert.equal(pythonVersions(rel('7.6.3'))[0], '3.10');
+      assert.equal(pythonVersions(rel('8.0.1'))[0], '3.11');
+    });
+    it('an unsupported line is refused like everywhere else', () => {
+      assert.throws(() => pythonVersions(rel('9.0.0')), UserError);
+    });
   });
 
   describe('unsupported releases', () => {

@@ -36,6 +36,11 @@ export interface FakeAwsOptions {
    * for a further third of it, then works. Default 0.
    */
   keyPropagationMs?: number;
+  /**
+   * Who the operator's credentials are: an IAM user (default), an SSO role session (temporary credentials),
+   * an expired session (STS answers ExpiredToken), or none at all (the SDK's chain finds nothing).
+   */
+  operator?: 'user' | 'sso-role' | 'expired-session' | 'no-credentials';
 }
 
 export type FaultKind = 'AccessDenied' | 'InternalError' | 'Throttling' | 'ECONNRESET';
@@ -66,6 +71,29 @@ export interface FakeBucket {
   encryption?: S3.ServerSideEncryptionConfiguration;
   tags?: S3.Tag[];
   policy?: string;
+  /** Never touched by the generator: tests seed them and check they are unchanged. */
+  lifecycle?: S3.LifecycleRule[];
+  logging?: S3.LoggingEnabled;
+}
+
+/** An owner's bucket as a test seeds it: created in s3rver, its control-plane state set. */
+export interface SeedBucket extends Partial<FakeBucket> {
+  cors?: S3.CORSRule[];
+  versioning?: 'Enabled' | 'Suspended';
+  /** Another account owns it: readable (HeadBucket without ExpectedBucketOwner answers 200), not writable. */
+  owner?: string;
+  /** No public access block configuration at all (GetPublicAccessBlock answers 404). */
+  noPublicAccessBlock?: boolean;
+  /** No ownership controls (an ACL-era bucket: ObjectWriter). */
+  noOwnershipControls?: boolean;
+}
+
+/** A version or delete marker the fake keeps beside s3rver's (unversioned) objects. */
+interface FakeVersion {
+  key: string;
+  versionId: string;
+  deleteMarker: boolean;
+  lastModified: Date;
 }
 
 /** One call as made, reads included. */
@@ -466,6 +494,12 @@ export class FakeAws {
   readonly iam = new Map<string, FakeIamUser>();
   /** S3 buckets this fake has seen (created through it, or touched by a control-plane call), by name. */
   readonly s3 = new Map<string, FakeBucket>();
+  /** Buckets owned by another account that exist (in s3rver): readable, but ExpectedBucketOwner → 403. */
+  readonly bucketOwners = new Map<string, string>();
+  /** Keys under legal hold, per bucket: every version of them answers AccessDenied to a delete. */
+  readonly legalHolds = new Map<string, Set<string>>();
+  /** Actions an explicit Deny (a service control policy, a permissions boundary) refuses to app keys. */
+  readonly scpDeny = new Set<string>();
 
   private readonly endpoint: string;
   private readonly latencyMs: number;
@@ -475,6 +509,10 @@ export class FakeAws {
   private readonly userMeta = new WeakMap<FakeIamUser, UserMeta>();
   private readonly bucketMeta = new Map<string, BucketMeta>();
   private readonly faults = new Map<string, PendingFault[]>();
+  private readonly before = new Map<string, Array<() => Promise<void> | void>>();
+  private readonly versions = new Map<string, FakeVersion[]>();
+  private readonly operator: NonNullable<FakeAwsOptions['operator']>;
+  private versionCounter = 0;
   private readonly stubs: Array<{ restore(): void }> = [];
   private readonly made: Array<{ destroy(): void }> = [];
   /** An unmocked client for the fake's own look-ups in s3rver. */
@@ -487,7 +525,11 @@ export class FakeAws {
     this.region = options.region ?? 'us-east-1';
     this.latencyMs = options.latencyMs ?? 0;
     this.keyPropagationMs = options.keyPropagationMs ?? 0;
-    this.operatorArn = `arn:aws:iam::${this.accountId}:user/operator`;
+    this.operator = options.operator ?? 'user';
+    this.operatorArn =
+      this.operator === 'sso-role'
+        ? `arn:aws:sts::${this.accountId}:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice`
+        : `arn:aws:iam::${this.accountId}:user/operator`;
     this.operatorUserId = this.stableUserId('operator');
     this.raw = new S3.S3Client(this.s3Config(S3RVER_KEY));
   }
@@ -499,7 +541,63 @@ export class FakeAws {
     this.made.push(iam, sts);
     this.mockIam(iam);
     this.mockSts(sts);
-    return { s3: this.s3Client(undefined), iam, sts, s3WithKey: (key) => this.s3Client(key) };
+    return {
+      s3: this.s3Client(undefined),
+      iam,
+      sts,
+      s3WithKey: (key) => this.s3Client(key),
+      stsWithKey: (key) => this.stsWithKey(key),
+    };
+  }
+
+  /** Runs fn (once) just before the next call of that operation takes effect: a race with the generator. */
+  onceBefore(operation: string, fn: () => Promise<void> | void): void {
+    const op = operationOf(operation);
+    this.before.set(op, [...(this.before.get(op) ?? []), fn]);
+  }
+
+  /**
+   * An owner's bucket: created in s3rver (CORS there too), its control-plane state set as given. With
+   * `owner`, another account owns it: readable, but every call with our ExpectedBucketOwner answers 403.
+   */
+  async seedBucket(name: string, seed: SeedBucket = {}): Promise<void> {
+    await this.raw.send(new S3.CreateBucketCommand({ Bucket: name }));
+    const { cors, versioning, owner, noPublicAccessBlock, noOwnershipControls, ...control } = seed;
+    if (cors)
+      await this.raw.send(
+        new S3.PutBucketCorsCommand({ Bucket: name, CORSConfiguration: { CORSRules: cors } }),
+      );
+    this.s3.set(name, { ...this.newBucket(), ...structuredClone(control) });
+    this.bucketMeta.set(name, {
+      region: this.region,
+      publicAccessBlockDeleted: noPublicAccessBlock === true,
+      ownershipDeleted: noOwnershipControls === true,
+      ...(versioning ? { versioning } : {}),
+    });
+    if (owner) this.bucketOwners.set(name, owner);
+  }
+
+  /** Adds `count` versions of a key (and `deleteMarkers` delete markers), as a versioned bucket keeps them. */
+  addVersions(bucket: string, key: string, count: number, deleteMarkers = 0): void {
+    const list = this.versions.get(bucket) ?? [];
+    for (let i = 0; i < count + deleteMarkers; i++)
+      list.push({
+        key,
+        versionId: `v${String(++this.versionCounter).padStart(8, '0')}${upperAlnum(8)}`,
+        deleteMarker: i >= count,
+        lastModified: new Date(Date.now() + this.versionCounter),
+      });
+    this.versions.set(bucket, list);
+  }
+
+  /** Versions and delete markers left (beside s3rver's objects). */
+  versionsLeft(bucket: string): number {
+    return this.versions.get(bucket)?.length ?? 0;
+  }
+
+  /** Puts a legal hold on a key: deleting any version of it answers AccessDenied, as object lock does. */
+  legalHold(bucket: string, key: string): void {
+    this.legalHolds.set(bucket, new Set([...(this.legalHolds.get(bucket) ?? []), key]));
   }
 
   /**
@@ -593,6 +691,34 @@ export class FakeAws {
     on(S3.GetBucketVersioningCommand, 'GetBucketVersioning', (i) => this.getVersioning(i));
     on(S3.GetBucketLocationCommand, 'GetBucketLocation', (i) => this.getLocation(i));
     on(S3.ListObjectVersionsCommand, 'ListObjectVersions', (i) => this.listObjectVersions(i));
+    on(S3.DeleteObjectsCommand, 'DeleteObjects', (i) => this.deleteObjects(i));
+    on(S3.GetBucketLifecycleConfigurationCommand, 'GetBucketLifecycleConfiguration', (i) => {
+      const rules = this.state(i).bucket.lifecycle;
+      if (!rules)
+        throw s3Error({
+          code: 'NoSuchLifecycleConfiguration',
+          message: 'The lifecycle configuration does not exist',
+          status: 404,
+          extra: { BucketName: i.Bucket },
+        });
+      return { Rules: structuredClone(rules) };
+    });
+    on(S3.PutBucketLifecycleConfigurationCommand, 'PutBucketLifecycleConfiguration', (i) => {
+      this.state(i).bucket.lifecycle = structuredClone(
+        (i.LifecycleConfiguration as S3.BucketLifecycleConfiguration | undefined)?.Rules ?? [],
+      );
+      return {};
+    });
+    on(S3.GetBucketLoggingCommand, 'GetBucketLogging', (i) => {
+      const logging = this.state(i).bucket.logging;
+      return logging ? { LoggingEnabled: structuredClone(logging) } : {};
+    });
+    on(S3.PutBucketLoggingCommand, 'PutBucketLogging', (i) => {
+      this.state(i).bucket.logging = structuredClone(
+        (i.BucketLoggingStatus as S3.BucketLoggingStatus | undefined)?.LoggingEnabled,
+      );
+      return {};
+    });
     on(S3.PutBucketAclCommand, 'PutBucketAcl', (i) => this.putAcl(i));
     on(S3.PutObjectAclCommand, 'PutObjectAcl', (i) => this.putAcl(i));
     return client;
@@ -646,12 +772,57 @@ export class FakeAws {
       Promise.reject(new Error(`FakeAws does not model STS ${command.constructor.name}`)),
     );
     (stub as unknown as LooseStub).on(STS.GetCallerIdentityCommand).callsFake((input) =>
-      this.mocked('sts', 'GetCallerIdentity', input, undefined, () => ({
-        UserId: this.operatorUserId,
-        Account: this.accountId,
-        Arn: this.operatorArn,
-      })),
+      this.mocked('sts', 'GetCallerIdentity', input, undefined, () => {
+        if (this.operator === 'no-credentials')
+          // What the SDK's default chain throws before any request when it finds nothing.
+          throw Object.assign(new Error('Could not load credentials from any providers'), {
+            name: 'CredentialsProviderError',
+            tryNextLink: false,
+          });
+        if (this.operator === 'expired-session')
+          throw queryError('sts', {
+            code: 'ExpiredToken',
+            message: 'The security token included in the request is expired',
+            status: 400,
+          });
+        return {
+          UserId: this.operator === 'sso-role' ? `AROAEXAMPLEROLEID0000:alice` : this.operatorUserId,
+          Account: this.accountId,
+          Arn: this.operatorArn,
+        };
+      }),
     );
+  }
+
+  /** STS signed with an app key: valid once IAM has propagated the key (S3's InvalidAccessKeyId window). */
+  private stsWithKey(key: AccessKey): STS.STSClient {
+    const client = new STS.STSClient({ region: this.region, credentials: key });
+    this.made.push(client);
+    const stub = mockClient(client);
+    this.stubs.push(stub);
+    stub.send.callsFake((command) =>
+      Promise.reject(new Error(`FakeAws does not model STS ${command.constructor.name} with an app key`)),
+    );
+    (stub as unknown as LooseStub).on(STS.GetCallerIdentityCommand).callsFake((input) =>
+      this.mocked('sts', 'GetCallerIdentity', { ...input, as: key.accessKeyId }, undefined, () => {
+        const found = this.findKey(key.accessKeyId);
+        const invalid = () =>
+          queryError('sts', {
+            code: 'InvalidClientTokenId',
+            message: 'The security token included in the request is invalid.',
+            status: 403,
+          });
+        if (!found || found.key.status !== 'Active' || found.key.secret !== key.secretAccessKey)
+          throw invalid();
+        if (Date.now() - found.key.created.getTime() < this.keyPropagationMs) throw invalid();
+        return {
+          UserId: this.userMeta.get(found.user)!.userId,
+          Account: this.accountId,
+          Arn: found.user.arn,
+        };
+      }),
+    );
+    return client;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -677,6 +848,7 @@ export class FakeAws {
   ): Promise<Output> {
     this.record(service, operation, input);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
+    await this.runBefore(operation);
     const fault = this.takeFault(operation);
     if (fault && !fault.afterEffect) throw this.faultError(service, operation, input, fault.kind, key);
     if (service === 's3') {
@@ -684,6 +856,7 @@ export class FakeAws {
       const bucket = String(input.Bucket);
       if (this.takenBuckets.has(bucket))
         throw s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+      this.checkOwner(operation, input);
       await this.requireBucket(bucket);
     }
     const output = await handler(input);
@@ -702,10 +875,37 @@ export class FakeAws {
   ): Promise<T> {
     this.record('s3', operation, input);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
+    await this.runBefore(operation);
     const fault = this.takeFault(operation);
     if (fault && !fault.afterEffect) throw this.faultError('s3', operation, input, fault.kind, key);
     const user = key ? this.authorizeKey(key, operation, input) : undefined;
     const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
+    if (bucket !== undefined && operation === 'CreateBucket' && this.bucketOwners.has(bucket))
+      throw s3Error({
+        code: 'BucketAlreadyExists',
+        message:
+          'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+        status: 409,
+        extra: { BucketName: bucket },
+      });
+    if (bucket !== undefined) this.checkOwner(operation, input);
+    if (
+      bucket !== undefined &&
+      operation === 'DeleteObject' &&
+      this.legalHolds.get(bucket)?.has(String(input.Key))
+    )
+      throw s3Error({
+        code: 'AccessDenied',
+        message: 'Access Denied because object protected by object lock.',
+        status: 403,
+      });
+    if (bucket !== undefined && operation === 'DeleteBucket' && this.versionsLeft(bucket) > 0)
+      throw s3Error({
+        code: 'BucketNotEmpty',
+        message: 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.',
+        status: 409,
+        extra: { BucketName: bucket },
+      });
     if (bucket !== undefined && this.takenBuckets.has(bucket)) {
       if (operation === 'CreateBucket')
         throw s3Error({
@@ -774,6 +974,33 @@ export class FakeAws {
     }
     if (fault) throw this.faultError('s3', operation, input, fault.kind, key);
     return result;
+  }
+
+  private async runBefore(operation: string): Promise<void> {
+    const hooks = this.before.get(operation);
+    if (!hooks?.length) return;
+    this.before.delete(operation);
+    for (const fn of hooks) await fn();
+  }
+
+  /**
+   * ExpectedBucketOwner, as S3 checks it: a bucket of another account answers 403 AccessDenied (HEAD: a bare
+   * 403) to a call that names our account, however readable it is; without it, another account's bucket
+   * may be read but not changed.
+   */
+  private checkOwner(operation: string, input: Input): void {
+    const bucket = String(input.Bucket);
+    const owner = this.bucketOwners.get(bucket) ?? this.accountId;
+    const expected = input.ExpectedBucketOwner;
+    const denied = () =>
+      isHead(operation)
+        ? s3HeadError(403)
+        : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+    if (expected !== undefined && !/^\d{12}$/.test(String(expected)))
+      throw s3Error({ code: 'InvalidArgument', message: 'Invalid expected bucket owner', status: 400 });
+    if (expected !== undefined && expected !== owner) throw denied();
+    if (owner !== this.accountId && (MUTATING.test(operation) || operation.startsWith('GetBucket')))
+      throw denied();
   }
 
   private faultError(
@@ -870,6 +1097,11 @@ export class FakeAws {
     if (age < this.keyPropagationMs) throw unknown();
     if (age < (this.keyPropagationMs * 4) / 3) throw deny('AccessDenied', 'Access Denied');
     for (const [action, resource] of s3Authorizations(operation, input)) {
+      if (this.scpDeny.has(action))
+        throw deny(
+          'AccessDenied',
+          `User: ${found.user.arn} is not authorized to perform: ${action} on resource: "${resource}" with an explicit deny in a service control policy`,
+        );
       if (!policiesAllow(found.user.policies.values(), action, resource))
         throw deny(
           'AccessDenied',
@@ -1241,36 +1473,118 @@ export class FakeAws {
     return meta.region === 'us-east-1' ? {} : { LocationConstraint: meta.region };
   }
 
-  /** s3rver answers 405; an unversioned bucket's versions are its objects, each with VersionId "null". */
+  /**
+   * s3rver answers 405: the versions are s3rver's objects (VersionId "null") and the fake's own versions and
+   * delete markers, in key order (newest version first), paged by KeyMarker/VersionIdMarker as S3 does (at
+   * most 1000 per page).
+   */
   private async listObjectVersions(input: Input): Promise<Output> {
-    const listed = await this.raw.send(
-      new S3.ListObjectsV2Command({
-        Bucket: String(input.Bucket),
-        Prefix: input.Prefix as string | undefined,
-        Delimiter: input.Delimiter as string | undefined,
-        MaxKeys: input.MaxKeys as number | undefined,
-        StartAfter: input.KeyMarker as string | undefined,
-      }),
+    const bucket = String(input.Bucket);
+    const entries: FakeVersion[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.raw.send(
+        new S3.ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: input.Prefix as string | undefined,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of page.Contents ?? [])
+        entries.push({
+          key: o.Key!,
+          versionId: 'null',
+          deleteMarker: false,
+          lastModified: o.LastModified ?? new Date(0),
+        });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const prefix = typeof input.Prefix === 'string' ? input.Prefix : '';
+    entries.push(...(this.versions.get(bucket) ?? []).filter((v) => v.key.startsWith(prefix)));
+    entries.sort((a, b) =>
+      a.key !== b.key ? (a.key < b.key ? -1 : 1) : b.lastModified.getTime() - a.lastModified.getTime(),
     );
-    const versions = (listed.Contents ?? []).map((o) => ({
-      Key: o.Key,
-      VersionId: 'null',
-      IsLatest: true,
-      LastModified: o.LastModified,
-      ETag: o.ETag,
-      Size: o.Size,
-      StorageClass: 'STANDARD',
-    }));
+    let from = 0;
+    const keyMarker = typeof input.KeyMarker === 'string' && input.KeyMarker ? input.KeyMarker : undefined;
+    if (keyMarker !== undefined) {
+      const versionMarker = input.VersionIdMarker as string | undefined;
+      const at = versionMarker
+        ? entries.findIndex((e) => e.key === keyMarker && e.versionId === versionMarker)
+        : -1;
+      from = at >= 0 ? at + 1 : entries.findIndex((e) => e.key > keyMarker);
+      if (from < 0) from = entries.length;
+    }
+    const max = Math.min(1000, typeof input.MaxKeys === 'number' ? input.MaxKeys : 1000);
+    const page = entries.slice(from, from + max);
+    const truncated = from + max < entries.length;
+    const latest = new Set<string>();
+    const view = page.map((e) => {
+      const isLatest = !latest.has(e.key) && entries.findIndex((x) => x.key === e.key) === entries.indexOf(e);
+      latest.add(e.key);
+      return { e, isLatest };
+    });
+    const versions = view
+      .filter(({ e }) => !e.deleteMarker)
+      .map(({ e, isLatest }) => ({
+        Key: e.key,
+        VersionId: e.versionId,
+        IsLatest: isLatest,
+        LastModified: e.lastModified,
+        StorageClass: 'STANDARD',
+      }));
+    const markers = view
+      .filter(({ e }) => e.deleteMarker)
+      .map(({ e, isLatest }) => ({
+        Key: e.key,
+        VersionId: e.versionId,
+        IsLatest: isLatest,
+        LastModified: e.lastModified,
+      }));
     return {
-      Name: input.Bucket,
-      Prefix: input.Prefix ?? '',
-      KeyMarker: input.KeyMarker ?? '',
-      MaxKeys: listed.MaxKeys,
-      IsTruncated: listed.IsTruncated ?? false,
-      ...(listed.IsTruncated ? { NextKeyMarker: versions.at(-1)?.Key, NextVersionIdMarker: 'null' } : {}),
+      Name: bucket,
+      Prefix: prefix,
+      KeyMarker: keyMarker ?? '',
+      MaxKeys: max,
+      IsTruncated: truncated,
+      ...(truncated ? { NextKeyMarker: page.at(-1)!.key, NextVersionIdMarker: page.at(-1)!.versionId } : {}),
       ...(versions.length ? { Versions: versions } : {}),
-      ...(listed.CommonPrefixes?.length ? { CommonPrefixes: listed.CommonPrefixes } : {}),
+      ...(markers.length ? { DeleteMarkers: markers } : {}),
     };
+  }
+
+  /**
+   * DeleteObjects as S3 answers it: at most 1000 keys (MalformedXML beyond), a per-key `Errors` entry for
+   * what cannot be deleted (a legal hold: AccessDenied), versions removed from the fake, "null" versions
+   * from s3rver.
+   */
+  private async deleteObjects(input: Input): Promise<Output> {
+    const bucket = String(input.Bucket);
+    const del = input.Delete as S3.Delete | undefined;
+    const objects = del?.Objects ?? [];
+    if (!objects.length || objects.length > 1000) throw this.malformedXml();
+    const deleted: S3.DeletedObject[] = [];
+    const errors: S3._Error[] = [];
+    const held = this.legalHolds.get(bucket);
+    for (const o of objects) {
+      const key = String(o.Key);
+      const version = o.VersionId;
+      if (held?.has(key)) {
+        errors.push({
+          Key: key,
+          ...(version ? { VersionId: version } : {}),
+          Code: 'AccessDenied',
+          Message: 'Access Denied because object protected by object lock.',
+        });
+        continue;
+      }
+      const list = this.versions.get(bucket) ?? [];
+      const at =
+        version && version !== 'null' ? list.findIndex((v) => v.key === key && v.versionId === version) : -1;
+      if (at >= 0) list.splice(at, 1);
+      else await this.raw.send(new S3.DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      deleted.push({ Key: key, ...(version ? { VersionId: version } : {}) });
+    }
+    return { ...(del?.Quiet ? {} : { Deleted: deleted }), ...(errors.length ? { Errors: errors } : {}) };
   }
 
   private putAcl(input: Input): Output {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { GetBucketCorsCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketCorsCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createClients } from '../../src/core/provision/clients.js';
 import { OPERATOR_ACTIONS } from '../core/operator-policy.test.js';
 import { FakeAws, type FaultKind } from '../helpers/fake-aws.js';
@@ -79,7 +79,10 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     const { fake, dir } = setup({ keyPropagationMs: 1200 });
     const out = await captureStdout(() => run(dir, opts(fake, 'arches-prov-full', { json: true })));
     const summary = JSON.parse(out.slice(out.indexOf('{'))) as { verifiedAfterSeconds: number };
-    assert.ok(summary.verifiedAfterSeconds >= 1.2, 'the probe waited out key propagation');
+    assert.ok(
+      summary.verifiedAfterSeconds >= 1.2,
+      `the probe waited out key propagation: ${summary.verifiedAfterSeconds}`,
+    );
     const files = snapshot(dir);
     // The bucket, as s3rver and the control plane see it.
     await s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-full' }));
@@ -333,6 +336,402 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     await run(dir, opts(fake, 'arches-prov-destroy', { destroy: true, 'delete-bucket': true, force: true }));
     await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-destroy' })));
     assert.deepEqual(rcOf(dir)['generator-arches-storage'].resources, {});
+  });
+
+  describe('adopting never overwrites (issue 6, point 10)', function () {
+    const OWNER_POLICY = (bucket: string) => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'OwnersAnalytics',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::123456789012:role/analytics' },
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::${bucket}/*`,
+        },
+      ],
+    });
+    const OWNER_CORS = [{ AllowedOrigins: ['https://owner.example.com'], AllowedMethods: ['PUT'] }];
+    const KMS = {
+      Rules: [
+        {
+          ApplyServerSideEncryptionByDefault: {
+            SSEAlgorithm: 'aws:kms' as const,
+            KMSMasterKeyID: 'arn:aws:kms:eu-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          },
+          BucketKeyEnabled: true,
+        },
+      ],
+    };
+    async function seeded(fake: FakeAws, bucket: string): Promise<void> {
+      await fake.seedBucket(bucket, {
+        tags: [{ Key: 'team', Value: 'heritage-data' }],
+        encryption: KMS,
+        policy: JSON.stringify(OWNER_POLICY(bucket)),
+        cors: OWNER_CORS,
+        lifecycle: [
+          { ID: 'expire-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } },
+        ],
+        logging: { TargetBucket: 'owner-logs', TargetPrefix: `${bucket}/` },
+        versioning: 'Enabled',
+      });
+    }
+    const corsOf = async (bucket: string) =>
+      (await s3.client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
+
+    it('keeps the owner’s tags, SSE-KMS, policy, CORS rules, lifecycle, logging and versioning; records only what it added; teardown removes only that', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-adopt-keep';
+      await seeded(fake, bucket);
+      const before = structuredClone(fake.s3.get(bucket)!);
+      await run(dir, opts(fake, bucket));
+      const after = fake.s3.get(bucket)!;
+      assert.deepEqual(after.tags, [
+        { Key: 'team', Value: 'heritage-data' },
+        { Key: 'arches-project', Value: PKG },
+        { Key: 'managed-by', Value: 'generator-arches-storage' },
+      ]);
+      assert.deepEqual(after.encryption, KMS, 'SSE-KMS stays SSE-KMS');
+      assert.deepEqual(JSON.parse(after.policy!), OWNER_POLICY(bucket), 'the owner’s policy is untouched');
+      assert.deepEqual(after.lifecycle, before.lifecycle);
+      assert.deepEqual(after.logging, before.logging);
+      const cors = await corsOf(bucket);
+      assert.equal(cors.length, 2, 'the owner’s rule and ours');
+      assert.deepEqual(cors[0]!.AllowedOrigins, ['https://owner.example.com']);
+      assert.deepEqual(cors[1]!.AllowedOrigins, ['https://arches.example.org']);
+      const ops = mutating(fake);
+      for (const op of [
+        'PutBucketEncryption',
+        'PutBucketPolicy',
+        'DeleteBucketPolicy',
+        'PutBucketLifecycleConfiguration',
+        'PutBucketLogging',
+        'PutBucketVersioning',
+      ])
+        assert.ok(!ops.includes(op), `${op} never called on an adopted bucket`);
+      const recorded = rcOf(dir)['generator-arches-storage'].resources.aws!.bucket as Record<string, unknown>;
+      assert.equal(recorded.created, false);
+      assert.equal(recorded.encryption, 'kept');
+      assert.deepEqual(recorded.tags, ['arches-project', 'managed-by']);
+      assert.equal(recorded.cors, 'merged');
+      assert.equal(recorded.policy, undefined, 'no policy statement of ours');
+      // A re-run changes nothing.
+      const count = mutating(fake).length;
+      await run(dir, opts(fake, bucket));
+      assert.deepEqual(
+        mutating(fake)
+          .slice(count)
+          .filter((op) => op.startsWith('PutBucket')),
+        [],
+        'nothing to put again',
+      );
+      // Teardown keeps the adopted bucket and takes back only our tags and our CORS rule.
+      await run(dir, opts(fake, bucket, { destroy: true }));
+      assert.deepEqual(fake.s3.get(bucket)!.tags, [{ Key: 'team', Value: 'heritage-data' }]);
+      assert.deepEqual(
+        (await corsOf(bucket)).map((r) => r.AllowedOrigins),
+        [['https://owner.example.com']],
+      );
+      assert.deepEqual(JSON.parse(fake.s3.get(bucket)!.policy!), OWNER_POLICY(bucket));
+      assert.deepEqual(fake.s3.get(bucket)!.encryption, KMS);
+    });
+
+    it('--public-read on an adopted bucket with a policy merges our statement by Sid, and going private removes only it', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-adopt-policy';
+      await seeded(fake, bucket);
+      await run(dir, opts(fake, bucket, { 'public-read': true }));
+      const merged = JSON.parse(fake.s3.get(bucket)!.policy!) as { Statement: Array<{ Sid: string }> };
+      assert.deepEqual(
+        merged.Statement.map((s) => s.Sid),
+        ['OwnersAnalytics', 'PublicReadGetObject'],
+      );
+      const recorded = rcOf(dir)['generator-arches-storage'].resources.aws!.bucket as Record<string, unknown>;
+      assert.equal(recorded.policy, 'merged');
+      assert.deepEqual(recorded.policySids, ['PublicReadGetObject']);
+      await run(dir, opts(fake, bucket, { 'public-read': false }));
+      assert.deepEqual(JSON.parse(fake.s3.get(bucket)!.policy!), OWNER_POLICY(bucket), 'only ours removed');
+      assert.ok(!mutating(fake).includes('DeleteBucketPolicy'), 'the owner’s policy is never deleted');
+      assert.equal(fake.s3.get(bucket)!.publicAccessBlock?.BlockPublicPolicy, true, 'private again');
+    });
+
+    it('refuses, saying why, a policy statement of the same Sid it did not write, and a bucket with 100 CORS rules', async function () {
+      const { fake, dir } = setup();
+      const sid = 'arches-adopt-sid';
+      const theirs = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'PublicReadGetObject',
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 's3:GetObject',
+            Resource: `arn:aws:s3:::${sid}/public/*`,
+          },
+        ],
+      };
+      await fake.seedBucket(sid, { policy: JSON.stringify(theirs) });
+      const e1 = await run(dir, opts(fake, sid, { 'public-read': true })).then(
+        () => assert.fail('should refuse'),
+        (e: Error) => e,
+      );
+      assert.match(
+        e1.message,
+        /already has a statement "PublicReadGetObject" that this generator did not write/,
+      );
+      assert.deepEqual(mutating(fake), [], 'refused before anything changed');
+      assert.deepEqual(JSON.parse(fake.s3.get(sid)!.policy!), theirs);
+      const full = 'arches-adopt-cors';
+      await fake.seedBucket(full, {
+        cors: Array.from({ length: 100 }, (_, i) => ({
+          AllowedOrigins: [`https://site${i}.example.com`],
+          AllowedMethods: ['GET'],
+        })),
+      });
+      const e2 = await run(dir, opts(fake, full)).then(
+        () => assert.fail('should refuse'),
+        (e: Error) => e,
+      );
+      assert.match(e2.message, /already has 100 CORS rules, the most S3 allows/);
+      assert.equal((await corsOf(full)).length, 100);
+    });
+
+    it('tightens an adopted bucket’s public access block and ACL ownership, and says so in the plan', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-adopt-open';
+      await fake.seedBucket(bucket, { noPublicAccessBlock: true, noOwnershipControls: true });
+      const out = await captureStdout(() => run(dir, opts(fake, bucket, { 'dry-run': true })));
+      assert.match(out, /public access block: none set → all four set/);
+      assert.match(out, /object ownership: none set → BucketOwnerEnforced/);
+      await run(dir, opts(fake, bucket));
+      assert.deepEqual(fake.s3.get(bucket)!.publicAccessBlock, {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      });
+      assert.equal(fake.s3.get(bucket)!.ownership?.Rules?.[0]?.ObjectOwnership, 'BucketOwnerEnforced');
+      assert.equal(fake.s3.get(bucket)!.encryption, undefined, 'the default SSE-S3 is kept, not re-put');
+    });
+  });
+
+  describe('ownership is proved, not assumed (point 11)', function () {
+    it('every S3 call, the probe’s included, carries ExpectedBucketOwner', async function () {
+      const { fake, dir } = setup();
+      await run(dir, opts(fake, 'arches-owner-every'));
+      await run(dir, opts(fake, 'arches-owner-every', { 'rotate-key': true }));
+      await run(dir, opts(fake, 'arches-owner-every', { destroy: true, 'delete-bucket': true }));
+      const s3calls = fake.requests.filter((r) => r.service === 's3' && r.operation !== 'CreateBucket');
+      assert.ok(
+        s3calls.some((r) => r.operation === 'PutObject'),
+        'the probe is among them',
+      );
+      assert.ok(s3calls.some((r) => r.operation === 'DeleteBucket'));
+      for (const r of s3calls)
+        assert.equal(r.input.ExpectedBucketOwner, fake.accountId, `${r.operation} names the owner`);
+    });
+
+    it('a bucket readable by us but owned by another account is not ours: stopped before anything is created', async function () {
+      const { fake, dir } = setup();
+      await fake.seedBucket('arches-owner-foreign', { owner: '999988887777' });
+      // Readable: a HeadBucket that does not name the owner answers 200.
+      await fake.clients().s3.send(new HeadBucketCommand({ Bucket: 'arches-owner-foreign' }));
+      const error = await run(dir, opts(fake, 'arches-owner-foreign')).then(
+        () => assert.fail('should stop'),
+        (e: Error) => e,
+      );
+      assert.match(error.message, /taken by another AWS account or not readable by you/);
+      assert.match(error.message, /ExpectedBucketOwner=123456789012 answered 403/);
+      assert.deepEqual(mutating(fake), [], 'nothing created');
+    });
+
+    for (const [label, tags] of [
+      ['untagged', []],
+      [
+        'another project’s',
+        [
+          { Key: 'managed-by', Value: 'generator-arches-storage' },
+          { Key: 'arches-project', Value: 'other_project' },
+        ],
+      ],
+    ] as const) {
+      it(`an ${label} IAM user is never given a policy or a key; --adopt-user allows it, and teardown keeps it`, async function () {
+        const { fake, dir } = setup();
+        const { CreateUserCommand } = await import('@aws-sdk/client-iam');
+        await fake.clients().iam.send(new CreateUserCommand({ UserName: USER, Tags: [...tags] }));
+        const before = mutating(fake).length;
+        const error = await run(dir, opts(fake, `arches-user-${tags.length}`)).then(
+          () => assert.fail('should stop'),
+          (e: Error) => e,
+        );
+        assert.match(error.message, /was not created by this generator for project demo_heritage/);
+        assert.match(error.message, /--adopt-user/);
+        assert.deepEqual(mutating(fake).slice(before), [], 'nothing created, no policy, no key');
+        await run(dir, opts(fake, `arches-user-${tags.length}`, { 'adopt-user': true }));
+        const user = fake.iam.get(USER)!;
+        assert.equal(user.keys.length, 1);
+        assert.deepEqual(user.tags, [...tags], 'an adopted user is not tagged as ours');
+        await run(dir, opts(fake, `arches-user-${tags.length}`, { destroy: true }));
+        assert.ok(fake.iam.get(USER), 'an adopted user is kept');
+        assert.equal(fake.iam.get(USER)!.keys.length, 0, 'our key is gone');
+        assert.equal(fake.iam.get(USER)!.policies.size, 0, 'our policy is gone');
+      });
+    }
+
+    it('a user created by someone else between discovery and CreateUser stops the run the same way', async function () {
+      const { fake, dir } = setup();
+      const { CreateUserCommand } = await import('@aws-sdk/client-iam');
+      fake.onceBefore('CreateUser', async () => {
+        await fake.clients().iam.send(new CreateUserCommand({ UserName: USER }));
+      });
+      const error = await run(dir, opts(fake, 'arches-user-race')).then(
+        () => assert.fail('should stop'),
+        (e: Error) => e,
+      );
+      assert.match(error.message, /was created meanwhile but was not created by this generator/);
+      const ops = mutating(fake);
+      assert.ok(!ops.includes('PutUserPolicy') && !ops.includes('CreateAccessKey'));
+      assert.equal(fake.iam.get(USER)!.keys.length, 0);
+    });
+  });
+
+  describe('teardown terminates (point 12)', function () {
+    it('pages through versions and delete markers, deletes in batches of at most 1000, then the bucket', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-teardown-versions';
+      await run(dir, opts(fake, bucket));
+      await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'uploadedfiles/a.jpg', Body: 'a' }));
+      for (let i = 0; i < 5; i++) fake.addVersions(bucket, `uploadedfiles/${i}.jpg`, 450, 50);
+      assert.equal(fake.versionsLeft(bucket), 2500);
+      await run(dir, opts(fake, bucket, { destroy: true, 'delete-bucket': true, 'delete-objects': true }));
+      assert.equal(fake.versionsLeft(bucket), 0);
+      await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: bucket })));
+      const lists = fake.requests.filter((r) => r.operation === 'ListObjectVersions');
+      assert.ok(
+        lists.some((r) => r.input.KeyMarker && r.input.VersionIdMarker),
+        'paged with both markers',
+      );
+      const batches = fake.requests.filter((r) => r.operation === 'DeleteObjects');
+      assert.ok(batches.length >= 3, 'several batches');
+      for (const b of batches)
+        assert.ok(((b.input.Delete as { Objects: unknown[] }).Objects.length ?? 0) <= 1000);
+    });
+
+    it('objects under legal hold stop the teardown with a message naming them and the code, bounded, the bucket kept', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-teardown-locked';
+      await run(dir, opts(fake, bucket));
+      for (let i = 0; i < 12; i++) fake.addVersions(bucket, `uploadedfiles/held-${i}.jpg`, 2);
+      fake.addVersions(bucket, 'uploadedfiles/free.jpg', 3);
+      for (let i = 0; i < 12; i++) fake.legalHold(bucket, `uploadedfiles/held-${i}.jpg`);
+      const started = Date.now();
+      const error = await run(
+        dir,
+        opts(fake, bucket, { destroy: true, 'delete-bucket': true, 'delete-objects': true }),
+      ).then(
+        () => assert.fail('should stop'),
+        (e: Error) => e,
+      );
+      assert.ok(Date.now() - started < 10_000, 'it ends');
+      assert.match(error.message, /cannot be emptied: 24 object version\(s\) could not be deleted/);
+      assert.match(error.message, /AccessDenied ×24: Access Denied because object protected by object lock/);
+      assert.match(error.message, /uploadedfiles\/held-0\.jpg \(version v\d+/);
+      assert.match(error.message, /and 14 more/);
+      assert.equal(fake.versionsLeft(bucket), 24, 'the free ones were deleted, the held ones kept');
+      await s3.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      assert.ok(fake.requests.filter((r) => r.operation === 'DeleteObjects').length <= 3, 'bounded');
+    });
+
+    it('Yeoman’s --force never deletes objects; --delete-objects does', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-teardown-force';
+      await run(dir, opts(fake, bucket));
+      fake.addVersions(bucket, 'uploadedfiles/x.jpg', 1);
+      const error = await run(
+        dir,
+        opts(fake, bucket, { destroy: true, 'delete-bucket': true, force: true }),
+      ).then(
+        () => assert.fail('should refuse'),
+        (e: Error) => e,
+      );
+      assert.match(error.message, /still holds objects.*--delete-objects/s);
+      assert.equal(fake.versionsLeft(bucket), 1);
+    });
+  });
+
+  describe('the probe is quick (point 15)', function () {
+    it('notices a newly valid key within a second, at the default timing', async function () {
+      const { fake, dir } = setup({ keyPropagationMs: 2700 });
+      const out = await captureStdout(() =>
+        runGenerator('aws', dir, opts(fake, 'arches-probe-quick', { json: true }), {
+          env: {
+            ARCHES_STORAGE_PROBE_MIN_DELAY: undefined,
+            ARCHES_STORAGE_PROBE_MAX_DELAY: undefined,
+            ARCHES_STORAGE_PROBE_TIMEOUT: undefined,
+          },
+        }),
+      );
+      const { verifiedAfterSeconds } = JSON.parse(out.slice(out.indexOf('{'))) as {
+        verifiedAfterSeconds: number;
+      };
+      // Valid for S3 3.6 s after it was made (InvalidAccessKeyId to 2.7 s, then AccessDenied for a third of
+      // that); a backoff (1, 2, 4, 8 s...) would look at 3 s and next at 7 s.
+      assert.ok(verifiedAfterSeconds >= 2.3, `${verifiedAfterSeconds}`);
+      assert.ok(verifiedAfterSeconds <= 4.8, `noticed within a second of working: ${verifiedAfterSeconds}`);
+    });
+
+    it('a denial that persists once the key is valid fails in seconds, naming the policy to check', async function () {
+      const { fake, dir } = setup({ keyPropagationMs: 300 });
+      fake.scpDeny.add('s3:PutObject');
+      const started = Date.now();
+      const error = await run(dir, opts(fake, 'arches-probe-denied'), {
+        ARCHES_STORAGE_PROBE_TIMEOUT: '120',
+      }).then(
+        () => assert.fail('should fail'),
+        (e: Error) => e,
+      );
+      const seconds = (Date.now() - started) / 1000;
+      assert.ok(seconds < 15, `failed after ${seconds} s, not the 120 s timeout`);
+      assert.match(error.message, /the app key is valid but S3 still denies it/);
+      assert.match(
+        error.message,
+        /inline policy arches-storage-media of IAM user arches-demo-heritage-media/,
+      );
+      assert.match(error.message, /explicit deny in a service control policy/);
+    });
+  });
+
+  describe('credentials (point 13)', function () {
+    for (const [mode, pattern] of [
+      ['no-credentials', /No usable credentials for AWS \(CredentialsProviderError/],
+      ['expired-session', /The sign-in for AWS \(ExpiredToken/],
+    ] as const) {
+      it(`${mode}: says how to sign in and that --no-provision writes the overlay alone`, async function () {
+        const fake = new FakeAws({ s3rverEndpoint: s3.endpoint, operator: mode });
+        fakes.push(fake);
+        const dir = freshProject('7.6');
+        dirs.push(dir);
+        const error = await run(dir, opts(fake, 'arches-creds')).then(
+          () => assert.fail('should stop'),
+          (e: Error) => e,
+        );
+        assert.match(error.message, pattern);
+        assert.match(error.message, /aws sso login --profile/);
+        assert.match(error.message, /--profile/);
+        assert.match(error.message, /AWS_ACCESS_KEY_ID/);
+        assert.match(error.message, /--no-provision/);
+        assert.doesNotMatch(error.message, /run the same command again/i);
+      });
+    }
+
+    it('SSO (temporary) operator credentials provision normally: the app gets its own long-term key', async function () {
+      const fake = new FakeAws({ s3rverEndpoint: s3.endpoint, operator: 'sso-role', keyPropagationMs: 200 });
+      fakes.push(fake);
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      await run(dir, opts(fake, 'arches-creds-sso'));
+      assert.match(fake.iam.get(USER)!.keys[0]!.id, /^AKIA/);
+    });
   });
 
   describe('a fault at any step: the run stops naming it, the re-run completes, the end state is the same', function () {

@@ -4,7 +4,8 @@
  * removes the bucket and takes the project back to local files.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   GetBucketCorsCommand,
@@ -12,6 +13,7 @@ import {
   ListBucketsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { FakeAws } from '../helpers/fake-aws.js';
 import { freshProject, runBinAsync, runGenerator, snapshot } from '../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
@@ -126,6 +128,109 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
     assert.deepEqual(rc['generator-arches-storage'].resources, {});
     after.delete('.yo-rc.json');
     assert.deepEqual(after, original, 'the overlay is gone');
+  });
+  describe('credentials (point 13) and a quick denial (point 15)', function () {
+    const home = mkdtempSync(path.join(tmpdir(), 'h5-home-'));
+    after(() => rmSync(home, { recursive: true, force: true }));
+    /** The SDK's chain sees only what a test puts in the environment. */
+    const chain = (extra: Record<string, string | undefined>): Record<string, string | undefined> => ({
+      HOME: home,
+      AWS_CONFIG_FILE: path.join(home, 'none-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'none-credentials'),
+      AWS_PROFILE: undefined,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+      AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+      ...extra,
+    });
+    const noKey = (bucket: string): Record<string, unknown> => {
+      const o = options(bucket);
+      delete o['access-key-id'];
+      delete o['secret-access-key'];
+      return o;
+    };
+    const fails = (p: Promise<unknown>): Promise<Error> =>
+      p.then(
+        () => assert.fail('should stop'),
+        (e: Error) => e,
+      );
+
+    it('the operator’s credentials become the app key only with --use-operator-key', async function () {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      const env = chain({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+      const before = await buckets();
+      const refused = await fails(runGenerator('s3-compatible', dir, noKey('arches-opkey'), { env }));
+      assert.match(refused.message, /No app key for .*--use-operator-key/);
+      assert.deepEqual(await buckets(), before, 'nothing created');
+      await runGenerator(
+        's3-compatible',
+        dir,
+        { ...noKey('arches-opkey'), 'use-operator-key': true },
+        { env },
+      );
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+        /AWS_ACCESS_KEY_ID = "S3RVER"/,
+      );
+    });
+
+    it('temporary credentials (a session token) are refused as the app key, even with --use-operator-key', async function () {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      const env = chain({
+        AWS_ACCESS_KEY_ID: 'ASIAEXAMPLETEMPORARY',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEJr//////////session',
+      });
+      const before = await buckets();
+      const error = await fails(
+        runGenerator('s3-compatible', dir, { ...noKey('arches-tempkey'), 'use-operator-key': true }, { env }),
+      );
+      assert.match(error.message, /temporary credentials .*cannot be the app's key/);
+      assert.deepEqual(await buckets(), before);
+    });
+
+    it('no credentials at all: how to sign in, and that --no-provision writes the overlay alone', async function () {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      const error = await fails(
+        runGenerator('s3-compatible', dir, noKey('arches-nocreds'), { env: chain({}) }),
+      );
+      assert.match(error.message, /No credentials for http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(error.message, /aws sso login --profile/);
+      assert.match(error.message, /--no-provision/);
+      assert.doesNotMatch(error.message, /run the same command again/i);
+    });
+
+    it('a key the service denies fails at once (no IAM propagation to wait for)', async function () {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      const fake = new FakeAws({ s3rverEndpoint: s3.endpoint });
+      try {
+        const started = Date.now();
+        const error = await fails(
+          runGenerator(
+            's3-compatible',
+            dir,
+            {
+              ...options('arches-denied-now'),
+              'access-key-id': 'AKIAUNKNOWN000000000',
+              clientsFactory: () => fake.clients(),
+            },
+            { env: { ARCHES_STORAGE_PROBE_TIMEOUT: '60' } },
+          ),
+        );
+        assert.ok(Date.now() - started < 5000, `failed after ${Date.now() - started} ms, not the timeout`);
+        assert.match(error.message, /InvalidAccessKeyId.*no key propagation to wait for/s);
+      } finally {
+        fake.restore();
+      }
+    });
   });
 });
 
