@@ -26,6 +26,11 @@ export interface ProjectFiles {
   dirs(rel: string): string[];
   /** Is the file committed to git? (Then .gitignore cannot keep a secret written to it out of git.) */
   tracked?(rel: string): boolean;
+  /**
+   * Would git ignore the file, with some .gitignore files (paths relative to the root) holding other content?
+   * Undefined when git cannot tell (not installed); then the overlay falls back to reading .gitignore itself.
+   */
+  ignored?(rel: string, overrides?: Readonly<Record<string, string | null>>): boolean | undefined;
 }
 
 export interface ArchesProject {
@@ -68,12 +73,14 @@ function findPackage(files: ProjectFiles, root: string): string {
     throw new UserError(
       `${root} holds several Arches packages (${candidates.join(', ')}) and manage.py names none of them.`,
       'project',
+      2,
     );
   }
   throw new UserError(
     `${root} is not an Arches project: no <package>/settings.py that imports arches.settings was found ` +
       `(run the generator in the project root, or pass --project DIR).`,
     'project',
+    2,
   );
 }
 
@@ -141,6 +148,7 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
       throw new UserError(
         `--arches-version "${override}" is not a release like 7.4.3 or 6.2.x.`,
         'arches-version',
+        2,
       );
   } else {
     const found = candidates.find(([, r]) => r !== undefined);
@@ -151,6 +159,7 @@ export function detectProject(root: string, files: ProjectFiles, override?: stri
       `Could not tell which Arches release ${root} uses: none of pyproject.toml, ${requirementsPath} or ` +
         `package.json names arches. Pass --arches-version (e.g. 7.4.3).`,
       'arches-version',
+      2,
     );
   }
   // Throws a clear error for a release outside the supported lines.

@@ -142,6 +142,7 @@ function lineData(r: ArchesRelease): LineData {
     throw new UserError(
       `Arches ${formatRelease(r)} is not supported: this generator knows Arches ${SUPPORTED_LINES[0]} to ${SUPPORTED_LINES.at(-1)}.`,
       'arches-version',
+      2,
     );
   }
   return data;
