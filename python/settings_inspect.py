@@ -40,6 +40,16 @@ except AttributeError:  # pragma: no cover - removed in 3.12+ (deprecated alias 
     _INDEX = None
 
 
+
+def as_bytes(content):
+    """A file's content as the generator sends it: a binary string (one character per byte), else text."""
+    if content is None or isinstance(content, bytes):
+        return content
+    try:
+        return content.encode("latin-1")
+    except UnicodeEncodeError:
+        return content.encode("utf-8")
+
 def _slice(node):
     s = node.slice
     if _INDEX is not None and isinstance(s, _INDEX):
@@ -149,12 +159,13 @@ class Analyzer:
 
     # -- files -------------------------------------------------------------------------------------
     def source(self, rel):
+        # Bytes, so that Python itself honours a BOM or a PEP 263 coding line, as Django's import would.
         if rel in self.files:
-            return self.files[rel]
+            return as_bytes(self.files[rel])
         path = os.path.join(self.root, rel)
         if self.root and os.path.isfile(path):
             try:
-                with io.open(path, encoding="utf-8", errors="replace") as fh:
+                with io.open(path, "rb") as fh:
                     return fh.read()
             except OSError:
                 return None
@@ -672,8 +683,8 @@ def import_settings(req):
             parts = rel.split("/")
             if content is None or len(parts) != 2 or parts[0] != pkg or not parts[1].endswith(".py"):
                 continue
-            with io.open(os.path.join(pkg_dir, parts[1]), "w", encoding="utf-8") as fh:
-                fh.write(content)
+            with io.open(os.path.join(pkg_dir, parts[1]), "wb") as fh:
+                fh.write(as_bytes(content))
         # The package itself is a stand-in: its __init__ (celery, apps) is not run, and its modules are looked
         # up in the dry copy first, then in the project.
         package = types.ModuleType(pkg)

@@ -144,6 +144,12 @@ export function validationErrors(
   return errors;
 }
 
+/** What else can supply a missing answer. */
+const MISSING_HINT: Record<string, string> = {
+  endpoint:
+    ', or --service digitalocean|wasabi|backblaze with --region, or --service r2 with --account, which supply the endpoint',
+};
+
 /** Stops the run, before anything is touched, when answers are missing or invalid. */
 export function assertComplete(
   decls: readonly OptionDecl[],
@@ -157,7 +163,9 @@ export function assertComplete(
   if (missing.length) {
     parts.push(
       `Missing required option${missing.length > 1 ? 's' : ''} for ${provider}: ` +
-        missing.map((o) => `--${o.name}${o.env ? ` (or ${o.env})` : ''}`).join(', '),
+        missing
+          .map((o) => `--${o.name}${o.env ? ` (or ${o.env})` : ''}${MISSING_HINT[o.name] ?? ''}`)
+          .join(', '),
     );
   }
   if (errors.length) parts.push(`Invalid input:\n  ${errors.join('\n  ')}`);

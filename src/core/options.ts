@@ -302,8 +302,9 @@ export const OPTIONS: readonly OptionDecl[] = [
   {
     name: 'secrets-file',
     kind: 'string',
-    description: 'Write the new key to this git-ignored dotenv file instead of settings_local.py',
-    providers: S3,
+    description:
+      "Write the app's keys (given or created) to this git-ignored dotenv file (mode 0600) instead of settings_local.py",
+    providers: ['aws', 's3-compatible', 'azure'],
     key: 'secretsFile',
     env: 'ARCHES_STORAGE_SECRETS_FILE',
     persist: true,
@@ -320,9 +321,11 @@ export const OPTIONS: readonly OptionDecl[] = [
   {
     name: 'json',
     kind: 'boolean',
-    description: 'Print the provisioning summary as JSON on stdout (progress goes to stderr)',
-    providers: S3,
+    description:
+      'Print one JSON document on stdout, on success or failure (ok, changes, the failed step); progress goes to stderr',
+    providers: ALL,
     key: 'json',
+    env: 'ARCHES_STORAGE_JSON',
     persist: false,
     fallback: () => false,
   },

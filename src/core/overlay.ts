@@ -3,6 +3,7 @@
  * Pure apart from reading through `files` and rendering templates; it writes nothing. Every check that can
  * refuse runs here, before the generator writes a byte.
  */
+import nodePath from 'node:path';
 import { applyBlock, blockLines } from './blocks.js';
 import {
   applyPyprojectBlock,
@@ -25,6 +26,7 @@ import {
 } from './policies.js';
 import { PROVIDER_SPECS, resolveEndpoint, S3_SERVICE_PRESETS } from './providers.js';
 import { checkStorageSettings, defaultSettingsInspector, type SettingsInspector } from './pysettings.js';
+import { utf8Bytes } from './projectfiles.js';
 import { renderTemplate } from './templates.js';
 import { endpointUrlWarning, s3BucketNameWarning } from './validate.js';
 import { gitignoreCovers, settingsInsertAt, settingsLocalLines, storageSettingsLines } from './settings.js';
@@ -49,8 +51,39 @@ export interface OverlayInput {
   secrets: StorageSecrets;
   /** Files this generator created earlier (from .yo-rc.json): emptied ones are deleted, not left empty. */
   created: readonly string[];
+  /** --secrets-file: the keys go to this dotenv file (relative to the root, or absolute) instead. */
+  secretsFile?: string;
+  /** Secrets files remembered for any provider: `local` removes its blocks from them. */
+  rememberedSecretsFiles?: readonly string[];
   /** Judges the settings with the block (core/pysettings.ts); default: the real one, with Python. */
   inspect?: SettingsInspector;
+}
+
+/** A --secrets-file as the overlay names it: root-relative with forward slashes inside the project. */
+export function secretsFilePath(root: string, file: string): { path: string; inside: boolean } {
+  const abs = nodePath.resolve(root, file);
+  const rel = nodePath.relative(root, abs);
+  const inside = rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel);
+  return { path: inside ? rel.split(nodePath.sep).join('/') : abs, inside };
+}
+
+/** The dotenv lines of the secrets file: NAME=value, unquoted (systemd, docker --env-file and dotenv agree). */
+function dotenvLines(a: StorageAnswers, secrets: StorageSecrets): string[] {
+  const pairs = PROVIDER_SPECS[a.provider].secrets(secrets);
+  for (const [name, value] of pairs) {
+    if (/[\s"'\\#]/.test(value)) {
+      throw new UserError(
+        `The value for ${name} contains a space, quote, backslash or # and cannot be written to a dotenv file unquoted. Nothing was written.`,
+        'secrets-file',
+        2,
+      );
+    }
+  }
+  return [
+    '# Secrets for the storage backend: load this file into the environment of the Arches processes',
+    '# (systemd EnvironmentFile=, docker --env-file). It must stay out of version control.',
+    ...pairs.map(([name, value]) => `${name}=${value}`),
+  ];
 }
 
 export interface Overlay {
@@ -161,31 +194,88 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   }
   push(changeOf(project.settingsPath, settingsBefore, settingsAfter));
 
-  // 3. Secrets: only in the git-ignored settings_local.py. Kept as they are unless new ones are given.
-  const newSecrets = settingsLocalLines(a, secrets);
+  // 3. Secrets: only in a git-ignored file, mode 0600 — the settings_local.py block, or the --secrets-file
+  // dotenv file. Kept as they are unless new ones are given; new ones in the secrets file move them out of
+  // settings_local.py (whose values would otherwise win over the environment).
+  const secretsFile =
+    input.secretsFile === undefined ? undefined : secretsFilePath(project.root, input.secretsFile);
+  const givenSecrets = settingsLocalLines(a, secrets);
+  const newSecrets = secretsFile ? null : givenSecrets;
   const hadSecrets = localBefore !== null && blockLines(localPath, localBefore) !== undefined;
   const localLines =
-    a.provider === 'local'
+    a.provider === 'local' || (secretsFile && givenSecrets)
       ? null
       : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore!)! : null));
-  if (newSecrets && files.tracked?.(localPath)) {
-    throw new UserError(
-      `${localPath} is tracked by git, so keys written there would be committed. Untrack it ` +
-        `(git rm --cached ${localPath}) or leave the key options out and set ` +
-        `${spec.secretEnvironment.join(', ')} in the environment. Nothing was written.`,
-      'settings_local',
-    );
+  const ignoreRules: string[] = [];
+  const secretPaths: string[] = [];
+  if (localLines !== null) secretPaths.push(localPath);
+  let secretsFileChange: FileChange | undefined;
+  let secretsInFile: string | undefined;
+  const fileSecrets: Array<{ path: string; lines: string[] | null }> = [];
+  if (secretsFile) {
+    const lines = givenSecrets ? dotenvLines(a, secrets) : null;
+    fileSecrets.push({ path: secretsFile.path, lines });
+  }
+  if (a.provider === 'local') {
+    for (const f of input.rememberedSecretsFiles ?? [])
+      fileSecrets.push({ path: secretsFilePath(project.root, f).path, lines: null });
+  }
+  for (const f of fileSecrets) {
+    const before = files.read(f.path);
+    const keep =
+      f.lines ?? (a.provider === 'local' || before === null ? null : (blockLines(f.path, before) ?? null));
+    let after = applyBlock(f.path, before, keep);
+    if (after !== null && before === null) created.add(f.path);
+    if (after === '' && created.has(f.path)) after = null;
+    if (after === null) created.delete(f.path);
+    if (keep !== null && secretsFile?.inside) secretPaths.push(f.path);
+    const change = changeOf(f.path, before, after);
+    if (change && keep !== null) change.secret = true;
+    if (f.lines) secretsFileChange = change;
+    if (keep !== null && secretsFile && f.path === secretsFile.path) secretsInFile = f.path;
+    push(change);
+  }
+  for (const rel of newSecrets
+    ? [localPath]
+    : secretsFileChange && secretsFile?.inside
+      ? [secretsFile.path]
+      : []) {
+    if (files.tracked?.(rel)) {
+      throw new UserError(
+        `${rel} is tracked by git, so keys written there would be committed. Untrack it ` +
+          `(git rm --cached ${rel}), choose a --secrets-file outside git, or leave the key options out and set ` +
+          `${spec.secretEnvironment.join(', ')} in the environment. Nothing was written.`,
+        rel === localPath ? 'settings_local' : 'secrets-file',
+      );
+    }
   }
   let localAfter = applyBlock(localPath, localBefore, localLines);
   if (localAfter !== null && localBefore === null) created.add(localPath);
   if (localAfter === '' && created.has(localPath)) localAfter = null;
   if (localAfter === null) created.delete(localPath);
-  push(changeOf(localPath, localBefore, localAfter));
+  const localChange = changeOf(localPath, localBefore, localAfter);
+  if (localChange && localLines !== null) localChange.secret = true;
+  push(localChange);
 
   const gitignoreBefore = files.read('.gitignore');
   const withoutOurs = gitignoreBefore === null ? null : applyBlock('.gitignore', gitignoreBefore, null);
-  const needIgnore = localLines !== null && !gitignoreCovers(withoutOurs, project.pkg);
-  let gitignoreAfter = applyBlock('.gitignore', gitignoreBefore, needIgnore ? [`/${localPath}`] : null);
+  // Asked of git (negations, nested .gitignore files, excludes); a plain reading only where git cannot answer.
+  const wouldIgnore = (rel: string, gitignore: string | null): boolean =>
+    files.ignored?.(rel, { '.gitignore': gitignore }) ??
+    (rel === localPath ? gitignoreCovers(gitignore, project.pkg) : false);
+  for (const rel of secretPaths) if (!wouldIgnore(rel, withoutOurs)) ignoreRules.push(`/${rel}`);
+  let gitignoreAfter = applyBlock('.gitignore', gitignoreBefore, ignoreRules.length ? ignoreRules : null);
+  const writingSecrets = newSecrets !== null || secretsFileChange !== undefined;
+  for (const rel of writingSecrets ? ignoreRules.map((r) => r.slice(1)) : []) {
+    if (wouldIgnore(rel, gitignoreAfter)) continue;
+    throw new UserError(
+      `${rel} would still be committed by git even with the rule /${rel} in .gitignore: a nested ` +
+        `.gitignore or an exclude file un-ignores it (git check-ignore -v --no-index ${rel} shows which ` +
+        `rule). Fix that rule, or leave the key options out and set ${spec.secretEnvironment.join(', ')} in the ` +
+        `environment. Nothing was written.`,
+      rel === localPath ? 'settings_local' : 'secrets-file',
+    );
+  }
   if (gitignoreAfter !== null && gitignoreBefore === null) created.add('.gitignore');
   if (gitignoreAfter === '' && created.has('.gitignore')) gitignoreAfter = null;
   if (gitignoreAfter === null) created.delete('.gitignore');
@@ -195,24 +285,28 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   const documents = policyDocuments(a);
   const owned: Record<string, string | null> = {};
   for (const name of OWNED_FILES) if (name !== 'requirements.txt') owned[name] = null;
-  for (const [name, doc] of Object.entries(documents)) owned[name] = json(doc);
+  for (const [name, doc] of Object.entries(documents)) owned[name] = utf8Bytes(json(doc));
   if (a.provider !== 'local') {
-    owned['NOTES.md'] = renderTemplate('NOTES.md.ejs', {
-      a,
-      spec,
-      project,
-      release: formatRelease(project.release),
-      django: djangoSpecifier(project.release),
-      style,
-      endpoint: resolveEndpoint(a),
-      preset: a.service ? S3_SERVICE_PRESETS[a.service] : undefined,
-      documents: Object.keys(documents),
-      requirements: add.map(formatRequirement),
-      kept: decisions.filter((d) => d.action === 'keep').map((d) => d.existing!.text),
-      dependencyFile: target.path,
-      localPath,
-      secretsWritten: localLines !== null,
-    });
+    owned['NOTES.md'] = utf8Bytes(
+      renderTemplate('NOTES.md.ejs', {
+        a,
+        spec,
+        project,
+        release: formatRelease(project.release),
+        django: djangoSpecifier(project.release),
+        style,
+        endpoint: resolveEndpoint(a),
+        preset: a.service ? S3_SERVICE_PRESETS[a.service] : undefined,
+        documents: Object.keys(documents),
+        requirements: add.map(formatRequirement),
+        kept: decisions.filter((d) => d.action === 'keep').map((d) => d.existing!.text),
+        dependencyFile: target.path,
+        localPath,
+        secretsWritten: localLines !== null || secretsInFile !== undefined,
+        secretsAt: localLines !== null ? localPath : secretsInFile,
+        secretsDotenv: localLines === null && secretsInFile !== undefined,
+      }),
+    );
   }
   for (const [name, after] of Object.entries(owned)) {
     const rel = `${OVERLAY_DIR}/${name}`;

@@ -3,7 +3,10 @@
  * plain lines in CI or without a terminal; listr2 honours NO_COLOR). Written to stderr, so that stdout
  * carries only the --json summary when one is asked for.
  */
-import { Listr, ProcessOutput } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+
+const stderrLogger = (): ListrLogger =>
+  new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr, process.stderr) });
 import type { RunnableStep, StepEvents } from '../core/provision/runner.js';
 import type { StepId } from '../core/provision/types.js';
 
@@ -59,7 +62,9 @@ export function showProgress(steps: readonly RunnableStep[], interactive: boolea
       renderer: fancy ? 'default' : 'simple',
       fallbackRenderer: 'simple',
       collectErrors: false,
-      rendererOptions: { logger: undefined },
+      // Both renderers log through a ListrLogger, whose default writes to stdout: give it stderr too.
+      rendererOptions: { logger: stderrLogger() },
+      fallbackRendererOptions: { logger: stderrLogger() },
       processOutput: new ProcessOutput(process.stderr, process.stderr),
     } as never,
   );

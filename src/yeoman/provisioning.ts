@@ -4,12 +4,13 @@
  * as each exists, so a failure halfway leaves a state the next run completes. Loaded only when a run
  * provisions: it imports the AWS SDK.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyBlock, blockLines } from '../core/blocks.js';
+import { blockLines } from '../core/blocks.js';
 import type { ArchesProject, ProjectFiles } from '../core/detect.js';
 import { buildOverlay } from '../core/overlay.js';
+import type { SettingsInspector } from '../core/pysettings.js';
+import { readOurs, writeFileAtomic, writeYoRc } from '../core/safefs.js';
 import { discoverAws, planAws, planAwsDestroy } from '../core/provision/aws.js';
 import {
   createClients,
@@ -58,6 +59,8 @@ export interface ProvisionContext {
   state: ProvisionedState;
   created: readonly string[];
   files: ProjectFiles;
+  /** The settings judgment the run's overlay uses (the project's Python, or --python). */
+  inspect?: SettingsInspector;
   factory?: ClientFactory;
   log(message: string): void;
   confirm(message: string): Promise<boolean>;
@@ -71,28 +74,20 @@ export interface ProvisionOutcome {
   appKey?: AccessKey;
   summary: ProvisionSummary;
   applied: boolean;
+  /** The plan of SDK calls (what a dry run shows). */
+  plan: ProvisionPlan;
 }
 
-const YO_RC = '.yo-rc.json';
-const NAMESPACE = 'generator-arches-storage';
-
-/** Writes the resource state straight to .yo-rc.json on disk: it must survive a failure later in the run. */
+/**
+ * Writes the resource state straight to .yo-rc.json on disk (atomically, other namespaces kept): it must
+ * survive a failure later in the run.
+ */
 function persistState(root: string, provider: string, state: ProvisionedState | undefined): void {
-  const file = path.join(root, YO_RC);
-  const json = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)
-    : {};
-  const ours = (json[NAMESPACE] ??= {});
+  const ours = readOurs(root);
   const resources = { ...(ours.resources as Record<string, unknown> | undefined) };
   if (state) resources[provider] = state;
   else delete resources[provider];
-  ours.resources = resources;
-  writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
-}
-
-function isGitIgnored(root: string, rel: string): boolean | undefined {
-  const r = spawnSync('git', ['check-ignore', '-q', '--', rel], { cwd: root, stdio: 'ignore' });
-  return r.status === 0 ? true : r.status === 1 ? false : undefined;
+  writeYoRc(root, { ...ours, resources });
 }
 
 /** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
@@ -124,53 +119,35 @@ function givenKey(secrets: StorageSecrets): AccessKey | undefined {
 
 /** Refuses, before any call, a secret destination git would commit. */
 function checkSecretDestination(ctx: ProvisionContext): string {
-  if (ctx.flags.secretsFile) {
-    const rel = path.relative(ctx.root, path.resolve(ctx.root, ctx.flags.secretsFile));
-    const inside = !rel.startsWith('..') && !path.isAbsolute(rel);
-    if (inside && (ctx.files.tracked?.(rel) || isGitIgnored(ctx.root, rel) === false)) {
-      throw new UserError(
-        `--secrets-file ${rel} is not ignored by git: add it to .gitignore first (or choose a path outside the project). Nothing was created.`,
-        'secrets-file',
-        2,
-      );
-    }
-    return ctx.flags.secretsFile;
-  }
-  const local = `${ctx.project.pkg}/settings_local.py`;
-  if (ctx.files.tracked?.(local)) {
-    throw new UserError(
-      `${local} is tracked by git, so a key written there would be committed: untrack it (git rm --cached ${local}) ` +
-        `or pass --secrets-file. Nothing was created.`,
-      'secrets-file',
-      2,
-    );
-  }
-  return `${local} (git-ignored)`;
+  // The overlay's own checks (tracked by git, still committed with our .gitignore rule), run with a stand-in
+  // key before any call: a destination that would be refused later is refused now, with nothing created.
+  secretOverlay(ctx, { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'x'.repeat(40) });
+  return ctx.flags.secretsFile ?? `${ctx.project.pkg}/settings_local.py (git-ignored)`;
 }
 
-/** Stores a new secret at once, where the overlay keeps it, with .gitignore updated in the same breath. */
-function writeSecret(ctx: ProvisionContext, key: AccessKey): void {
-  if (ctx.flags.secretsFile) {
-    const file = path.resolve(ctx.root, ctx.flags.secretsFile);
-    const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
-    const after = applyBlock(ctx.flags.secretsFile, before, [
-      `AWS_ACCESS_KEY_ID=${key.accessKeyId}`,
-      `AWS_SECRET_ACCESS_KEY=${key.secretAccessKey}`,
-    ])!;
-    writeFileSync(file, after, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    return;
-  }
-  const overlay = buildOverlay(ctx.files, {
+/** The overlay as it will be once the app has this key: where the key goes, and the .gitignore rule. */
+function secretOverlay(ctx: ProvisionContext, key: AccessKey): ReturnType<typeof buildOverlay> {
+  return buildOverlay(ctx.files, {
     project: ctx.project,
     answers: ctx.answers,
     secrets: { ...ctx.secrets, ...key },
     created: ctx.created,
+    secretsFile: ctx.flags.secretsFile,
+    inspect: ctx.inspect,
   });
-  for (const c of overlay.changes) {
-    if (c.path === `${ctx.project.pkg}/settings_local.py` || c.path === '.gitignore') {
-      if (c.after !== null) writeFileSync(path.join(ctx.root, c.path), c.after, { mode: 0o600 });
-    }
+}
+
+/** Stores a new secret at once, where the overlay keeps it, with .gitignore updated in the same breath. */
+function writeSecret(ctx: ProvisionContext, key: AccessKey): void {
+  const overlay = secretOverlay(ctx, key);
+  // .gitignore first: the key is never on disk in a file git would commit. Then every file that holds it
+  // (0600 from the first byte), and settings_local.py when the key moves to the secrets file.
+  const gitignore = overlay.changes.filter((c) => c.path === '.gitignore');
+  const local = `${ctx.project.pkg}/settings_local.py`;
+  const holders = overlay.changes.filter((c) => c.secret === true || c.path === local);
+  for (const c of [...gitignore, ...holders]) {
+    const abs = path.resolve(ctx.root, c.path);
+    if (c.after !== null) writeFileAtomic(abs, c.after, { secret: c.secret === true });
   }
 }
 
@@ -200,7 +177,9 @@ async function apply(
 ): Promise<{ applied: boolean; error?: StepFailed }> {
   const text = formatPlan(plan, what);
   if (ctx.flags.dryRun) {
-    process.stdout.write(text + '\n\nDry run: no call that changes anything was made.\n');
+    // --json: the plan goes into the run's one JSON document instead.
+    if (!ctx.flags.json)
+      process.stdout.write(text + '\n\nDry run: no call that changes anything was made.\n');
     return { applied: false };
   }
   ctx.log(text);
@@ -220,20 +199,38 @@ async function apply(
 }
 
 function failure(ctx: ProvisionContext, error: StepFailed, state: ProvisionedState): UserError {
-  if (error.cause instanceof UserError) return error.cause;
   const exists = [
     state.bucket ? `bucket ${state.bucket.name}` : undefined,
     state.user
       ? `IAM user ${state.user.name}${state.user.policyName ? ` with policy ${state.user.policyName}` : ''}`
       : undefined,
     state.accessKeyId ? `access key ${state.accessKeyId} (secret stored)` : undefined,
-  ].filter(Boolean);
+  ].filter((e): e is string => e !== undefined);
+  const details = {
+    failedStep: error.step,
+    completedSteps: error.completed,
+    exists,
+    state: structuredClone(state),
+    stateFile: '.yo-rc.json',
+    ...(state.accessKeyId ? { secretDestination: secretDestinationOf(ctx) } : {}),
+  };
+  if (error.cause instanceof UserError) {
+    const cause = error.cause;
+    return new UserError(cause.message, cause.subject, cause.exitCode, { ...details, ...cause.details });
+  }
   return new UserError(
     `Step "${error.title}" (${error.step}) failed: ${describeError(error.cause)}\n` +
       `What exists now: ${exists.length ? exists.join(', ') : 'nothing'} (recorded in .yo-rc.json). ` +
       `Run the same command again to complete the rest; nothing will be created twice.`,
     error.step,
+    1,
+    details,
   );
+}
+
+/** Where the app's secret is kept, as the summary says it. */
+function secretDestinationOf(ctx: ProvisionContext): string {
+  return ctx.flags.secretsFile ?? `${ctx.project.pkg}/settings_local.py (git-ignored)`;
 }
 
 /** A read-only look before the plan failed: nothing was created, so the message says so. */
@@ -243,6 +240,8 @@ function lookFailed(error: unknown): Error {
     `Looking at the account before planning (read-only calls) failed: ${describeError(error)}. ` +
       `Nothing was created; run the same command again.`,
     'identify',
+    1,
+    { failedStep: 'identify', completedSteps: [], exists: [] },
   );
 }
 
@@ -293,7 +292,8 @@ async function s3CompatibleKeys(
       2,
     );
   }
-  if (isTemporary(operator)) throw temporaryRefused('The credentials you provision with', operator.accessKeyId);
+  if (isTemporary(operator))
+    throw temporaryRefused('The credentials you provision with', operator.accessKeyId);
   return {
     key: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
     operator,
@@ -394,12 +394,21 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
     verifiedAfterSeconds,
     wallSeconds: Math.round((Date.now() - started) / 100) / 10,
   };
-  return { state, appKey: ctx.flags.secretsFile ? undefined : appKey, summary, applied: result.applied };
+  return {
+    state,
+    appKey,
+    summary,
+    applied: result.applied,
+    plan: planned.plan,
+  };
 }
 
-export async function destroy(
-  ctx: ProvisionContext,
-): Promise<{ summary: ProvisionSummary; applied: boolean; remaining?: ProvisionedState }> {
+export async function destroy(ctx: ProvisionContext): Promise<{
+  summary: ProvisionSummary;
+  applied: boolean;
+  remaining?: ProvisionedState;
+  plan: ProvisionPlan;
+}> {
   const started = Date.now();
   const factory = ctx.factory ?? createClients;
   const a = ctx.answers;
@@ -424,7 +433,7 @@ export async function destroy(
       region: state.region ?? a.region ?? 'us-east-1',
       endpoint,
       pathStyle: S3_SERVICE_PRESETS[a.service ?? 'other'].pathStyle,
-      credentials: operator ?? given ?? storedKey(ctx),
+      credentials: operator ?? given,
     });
     planned = await planS3CompatibleDestroy(clients, state, options, hooks);
   }
@@ -439,6 +448,7 @@ export async function destroy(
   return {
     remaining,
     applied: result.applied,
+    plan: planned.plan,
     summary: {
       ok: true,
       provider: ctx.provider,

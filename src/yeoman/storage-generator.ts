@@ -2,11 +2,10 @@
  * The one Yeoman generator class behind every provider generator: declare the options, gather answers,
  * build the overlay with the core, write it. Everything it decides, the core decides.
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import Generator from 'yeoman-generator';
+import Generator, { Storage } from 'yeoman-generator';
 import {
   assertComplete,
   explicitValues,
@@ -17,13 +16,29 @@ import {
   type Resolved,
 } from '../core/answers.js';
 import { detectProject, type ArchesProject, type ProjectFiles } from '../core/detect.js';
+import { blockLines } from '../core/blocks.js';
 import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
+import {
+  acquireLock,
+  preflight,
+  readOurs,
+  removeFile,
+  writeFileAtomic,
+  writeYoRc,
+  YO_RC,
+  YO_RC_NAMESPACE,
+  yoRcText,
+  type Lock,
+} from '../core/safefs.js';
+import { bytesAsText, diskFiles } from '../core/projectfiles.js';
+import { redact } from '../core/redact.js';
+import { formatRelease } from '../core/matrix.js';
 import { buildOverlay, type Overlay } from '../core/overlay.js';
 import { readProjectOrigins, settingsInspector, type SettingsInspector } from '../core/pysettings.js';
 import type { ClientFactory } from '../core/provision/clients.js';
 import type { ProbeOptions } from '../core/provision/probe.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../core/provision/types.js';
-import { UserError, type ProviderId, type StorageSecrets } from '../core/types.js';
+import { UserError, type ProviderId } from '../core/types.js';
 
 /** What .yo-rc.json keeps under `generator-arches-storage`. */
 export interface StoredConfig {
@@ -56,14 +71,6 @@ export function promptsAllowed(
   return env.CI !== 'true' && Boolean(process.stdin.isTTY);
 }
 
-/** Replaces every secret value in text, for anything printed. */
-export function redact(text: string, secrets: StorageSecrets): string {
-  let out = text;
-  for (const s of Object.values(secrets))
-    if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('********');
-  return out;
-}
-
 export class StorageGenerator extends Generator {
   protected readonly provider: ProviderId;
   protected readonly decls: OptionDecl[];
@@ -83,43 +90,62 @@ export class StorageGenerator extends Generator {
   protected resources?: ProvisionedState;
   protected newKey?: AccessKey;
   protected switchedTo?: ProviderId;
+  /** --dry-run --json: the diff, for the JSON document. */
+  protected dryRunDiff?: string;
+  /** --dry-run --json on a provisioning run: the plan of SDK calls, for the JSON document. */
+  protected provisionPlan?: unknown;
 
   constructor(args: string[], options: Generator['options'], provider: ProviderId) {
     // Each provider's generator is a subclass made by providerGenerator(): its tasks live here.
     super(args, options, { inheritTasks: true, customInstallTask: true });
     this.provider = provider;
+    // Yeoman logs "An error occured while running <task>" before every failure; the error itself is what
+    // the user needs, said once (by the bin, or yo), so that line is dropped.
+    const log = this.log;
+    (this as { log: typeof log }).log = new Proxy(log, {
+      get: (target, key, receiver) =>
+        key === 'error'
+          ? (message: unknown, ...rest: unknown[]) =>
+              /^An error occured while running /.test(String(message))
+                ? target
+                : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
+          : Reflect.get(target, key, receiver),
+    });
     this.decls = optionsFor(provider);
     declareOptions(this, this.decls);
     this.description = `Configure an Arches project's uploaded files for ${provider}`;
   }
 
+  /** Our keys in .yo-rc.json, read from disk each time (provisioning records state there as it goes). */
   protected get stored(): StoredConfig {
-    return this.config.getAll() as StoredConfig;
+    return readOurs(this.destinationRoot()) as StoredConfig;
   }
 
-  /** Reads the project through mem-fs, so a composing generator sees what was queued before it. */
+  /**
+   * Yeoman's config Storage, over nothing: its constructor would read .yo-rc.json through mem-fs (a raw stack
+   * trace when it is corrupt) and its writes are committed non-atomically. Ours go through core/safefs.
+   */
+  override get config(): Storage {
+    return new Storage(YO_RC_NAMESPACE, INERT_EDITOR, this.destinationPath(YO_RC));
+  }
+
+  /** The project lock, from initializing() to the end of the run (or its failure). */
+  private lock?: Lock;
+
+  /** Releases the project lock when the run ends or any task fails. */
+  override async executeTask(...args: Parameters<Generator['executeTask']>): Promise<void> {
+    try {
+      await super.executeTask(...args);
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
+    if (args[0].taskName === 'end') this.lock?.release();
+  }
+
+  /** The project on disk, read as bytes (see core/projectfiles.ts). */
   protected files(): ProjectFiles {
-    return {
-      read: (rel) => {
-        const abs = this.destinationPath(rel);
-        return this.fs.exists(abs) ? this.fs.read(abs) : null;
-      },
-      dirs: (rel) => {
-        try {
-          return readdirSync(this.destinationPath(rel), { withFileTypes: true })
-            .filter((d) => d.isDirectory())
-            .map((d) => d.name)
-            .sort();
-        } catch {
-          return [];
-        }
-      },
-      tracked: (rel) =>
-        spawnSync('git', ['ls-files', '--error-unmatch', '--', rel], {
-          cwd: this.destinationRoot(),
-          stdio: 'ignore',
-        }).status === 0,
-    };
+    return diskFiles(this.destinationRoot());
   }
 
   async initializing(): Promise<void> {
@@ -128,10 +154,14 @@ export class StorageGenerator extends Generator {
       typeof explicit.values.project === 'string' ? path.resolve(explicit.values.project) : undefined;
     if (dir) {
       if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
-        throw new UserError(`--project ${dir} is not a directory. Nothing was written.`, 'project');
+        throw new UserError(`--project ${dir} is not a directory. Nothing was written.`, 'project', 2);
       }
       this.destinationRoot(dir);
     }
+    // One run at a time, taken before anything is read: a second run exits 1 naming this one.
+    this.lock = acquireLock(this.destinationRoot(), `arches-storage ${this.provider}`, {
+      readOnly: explicit.values.dryRun === true,
+    });
     const skip = explicit.values.skipPrompts;
     this.interactive = promptsAllowed(typeof skip === 'boolean' ? skip : undefined);
     const version = explicit.values.archesVersion ?? this.stored.archesVersion;
@@ -219,6 +249,10 @@ export class StorageGenerator extends Generator {
         answers: a,
         secrets: s,
         created: this.stored.created ?? [],
+        secretsFile: typeof v.secretsFile === 'string' ? v.secretsFile : undefined,
+        rememberedSecretsFiles: Object.values(this.stored.providers ?? {})
+          .map((p) => p?.secretsFile)
+          .filter((f): f is string => typeof f === 'string'),
       });
     this.overlay = overlayFor(answers, secrets);
     const cloud = this.provider === 'aws' || this.provider === 's3-compatible';
@@ -233,6 +267,13 @@ export class StorageGenerator extends Generator {
       }
       return;
     }
+    // The SDK's own multi-line Node-version warning is replaced by one line, said once.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      this.log(
+        `note: Node ${process.versions.node} is past end of life; AWS SDK releases from January 2027 need Node 22 or later.`,
+      );
+    }
     const { provision, destroy } = await import('./provisioning.js');
     const ctx = {
       provider: this.provider as 'aws' | 's3-compatible',
@@ -244,6 +285,7 @@ export class StorageGenerator extends Generator {
       state: this.stored.resources?.[this.provider] ?? {},
       created: this.stored.created ?? [],
       files: this.files(),
+      inspect: this.inspector,
       // A programmatic seam for tests (yeoman-test passes options by reference); no CLI flag sets it.
       factory: testFactory(this.options),
       probe: probeTiming(),
@@ -271,7 +313,10 @@ export class StorageGenerator extends Generator {
     };
     if (destroying) {
       const done = await destroy(ctx);
-      if (!done.applied) return;
+      if (!done.applied) {
+        this.provisionPlan = done.plan;
+        return;
+      }
       this.summary = done.summary;
       this.resources = done.remaining;
       // Teardown ends on local files: the overlay is removed like `arches-storage local` does.
@@ -280,7 +325,10 @@ export class StorageGenerator extends Generator {
       return;
     }
     const outcome = await provision(ctx);
-    if (!outcome.applied) return;
+    if (!outcome.applied) {
+      this.provisionPlan = outcome.plan;
+      return;
+    }
     this.summary = outcome.summary;
     this.resources = outcome.state;
     this.newKey = outcome.appKey;
@@ -293,55 +341,90 @@ export class StorageGenerator extends Generator {
       // The plan and the diff are what a dry run is for: stdout, so they can be saved or piped.
       const out = [this.overlay.plan.join('\n')];
       for (const c of this.overlay.changes) {
-        out.push(createTwoFilesPatch(`a/${c.path}`, `b/${c.path}`, c.before ?? '', c.after ?? ''));
+        out.push(
+          createTwoFilesPatch(
+            `a/${c.path}`,
+            `b/${c.path}`,
+            bytesAsText(c.before ?? ''),
+            bytesAsText(c.after ?? ''),
+          ),
+        );
       }
       out.push('Dry run: nothing was written.\n');
-      process.stdout.write(redact(out.join('\n'), secrets));
+      // --json: the plan and the diff go into the one JSON document end() prints.
+      if (this.gathered.values.json === true) this.dryRunDiff = redact(out.slice(1, -1).join('\n'), secrets);
+      else process.stdout.write(redact(out.join('\n'), secrets));
       return;
     }
     this.log(redact(this.overlay.plan.join('\n'), secrets));
-    for (const c of this.overlay.changes) {
-      const abs = this.destinationPath(c.path);
-      if (c.after === null) this.fs.delete(abs);
-      else this.fs.write(abs, c.after);
-      if (!this.interactive) this.forceWrite(abs);
-    }
-    const previous = this.stored.providers ?? {};
-    const resources = { ...this.stored.resources };
+    const root = this.destinationRoot();
+    const stored = this.stored;
+    const resources = { ...stored.resources };
     if (this.resources) resources[this.provider] = this.resources;
     else if (this.switchedTo) delete resources[this.provider];
     // Rewritten whole, in one key order, whatever order an earlier (or interrupted) run left.
-    for (const key of Object.keys(this.config.getAll())) this.config.delete(key);
-    this.config.set({
+    const ours: StoredConfig = {
       provider: this.switchedTo ?? this.provider,
       resources,
-      providers: { ...previous, [this.provider]: rememberable(this.decls, this.gathered.values) },
+      providers: {
+        ...stored.providers,
+        [this.provider]: rememberable(this.decls, this.gathered.values),
+      },
       created: this.overlay.created,
       ...(typeof this.gathered.values.archesVersion === 'string'
         ? { archesVersion: this.gathered.values.archesVersion }
         : {}),
-    });
-    if (!this.interactive) this.forceWrite(this.destinationPath('.yo-rc.json'));
+    };
+    // Every target is checked before the first byte: a folder or disk that would refuse one stops the run here.
+    preflight([
+      ...this.overlay.changes.map((c) => ({
+        abs: this.destinationPath(c.path),
+        bytes: c.after?.length ?? 0,
+        remove: c.after === null,
+      })),
+      { abs: this.destinationPath(YO_RC), bytes: Buffer.byteLength(yoRcText(root, { ...ours })) },
+    ]);
+    // Each file is replaced whole; .yo-rc.json last, so a run killed at any point is completed by the next.
+    for (const c of this.overlay.changes) {
+      const abs = this.destinationPath(c.path);
+      if (c.after === null) removeFile(abs);
+      else writeFileAtomic(abs, c.after, { secret: c.secret === true || this.holdsSecret(c.path, c.after) });
+    }
+    writeYoRc(root, { ...ours });
   }
 
-  /** No-prompt runs never ask the conflicter: mark the pending file as forced. */
-  private forceWrite(abs: string): void {
-    const file = this.env.sharedFs.get(abs) as { conflicter?: string };
-    file.conflicter = 'force';
+  /** settings_local.py with its secrets block: 0600, also when it existed with wider bits. */
+  private holdsSecret(rel: string, after: string): boolean {
+    return rel === `${this.project.pkg}/settings_local.py` && blockLines(rel, after) !== undefined;
   }
 
   end(): void {
     for (const w of this.overlay.warnings) this.log(`warning: ${w}`);
-    if (!this.summary) return;
     const v = this.gathered.values;
-    const summary = {
-      ...this.summary,
-      ...(v.showSecret === true && this.newKey ? { secretAccessKey: this.newKey.secretAccessKey } : {}),
-    };
     if (v.json === true) {
-      process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      // --json: stdout is exactly one JSON document, whatever the run did (failures: see cli/main.ts).
+      const { secrets } = toAnswers(this.provider, v);
+      const doc = {
+        ok: true,
+        provider: this.switchedTo ?? this.provider,
+        dryRun: v.dryRun === true,
+        arches: formatRelease(this.project.release),
+        package: this.project.pkg,
+        changes: this.overlay.changes.map((c) => ({
+          path: c.path,
+          action: c.before === null ? 'create' : c.after === null ? 'delete' : 'update',
+        })),
+        warnings: this.overlay.warnings.map((w) => redact(w, secrets)),
+        ...(this.dryRunDiff !== undefined ? { diff: this.dryRunDiff } : {}),
+        ...(this.provisionPlan ? { provisioningPlan: this.provisionPlan } : {}),
+        ...(this.summary ?? {}),
+        ...(v.showSecret === true && this.newKey ? { secretAccessKey: this.newKey.secretAccessKey } : {}),
+      };
+      process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
       return;
     }
+    if (!this.summary) return;
+    const summary = this.summary;
     const lines = [
       `Done in ${summary.wallSeconds} s.`,
       ...(summary.created.length ? [`Created: ${summary.created.join(', ')}.`] : []),
@@ -358,6 +441,15 @@ export class StorageGenerator extends Generator {
       process.stdout.write(`AWS_SECRET_ACCESS_KEY=${this.newKey.secretAccessKey}\n`);
   }
 }
+
+/** A mem-fs editor stand-in for Yeoman's config Storage: reads nothing, refuses to write. */
+const INERT_EDITOR = {
+  readJSON: () => ({}),
+  writeJSON: () => {
+    throw new Error('.yo-rc.json is written through core/safefs (writeYoRc), not this.config');
+  },
+  store: { on: () => undefined },
+} as unknown as Storage['fs'];
 
 function testFactory(options: object): ClientFactory | undefined {
   const f = (options as { clientsFactory?: unknown }).clientsFactory;
