@@ -155,6 +155,8 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     project.declared.filter((d) => !d.managed),
   );
   for (const d of decisions) if (d.warning) warnings.push(d.warning);
+  // What detection noticed and could not judge (a URL include, a marker it cannot evaluate).
+  warnings.push(...(project.warnings ?? []));
   const add = decisions.filter((d) => d.action === 'add').map((d) => d.package);
   const target = project.dependencyTarget;
   const depBefore = files.read(target.path);

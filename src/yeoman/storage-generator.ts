@@ -126,7 +126,7 @@ export class StorageGenerator extends Generator {
    * trace when it is corrupt) and its writes are committed non-atomically. Ours go through core/safefs.
    */
   override get config(): Storage {
-    return new Storage(YO_RC_NAMESPACE, INERT_EDITOR, this.destinationPath(YO_RC));
+    return inertConfig(this);
   }
 
   /** The project lock, from initializing() to the end of the run (or its failure). */
@@ -451,6 +451,14 @@ const INERT_EDITOR = {
   store: { on: () => undefined },
 } as unknown as Storage['fs'];
 
+/**
+ * What a generator of this package returns from an overridden `config` getter: Yeoman's constructor asks
+ * for it (and would read .yo-rc.json through mem-fs); our keys are read and written only through core/safefs.
+ */
+export function inertConfig(g: Generator): Storage {
+  return new Storage(YO_RC_NAMESPACE, INERT_EDITOR, g.destinationPath(YO_RC));
+}
+
 function testFactory(options: object): ClientFactory | undefined {
   const f = (options as { clientsFactory?: unknown }).clientsFactory;
   return typeof f === 'function' ? (f as ClientFactory) : undefined;
@@ -466,6 +474,7 @@ function probeTiming(): ProbeOptions {
     maxWaitSeconds: n('ARCHES_STORAGE_PROBE_TIMEOUT'),
     minDelaySeconds: n('ARCHES_STORAGE_PROBE_MIN_DELAY'),
     maxDelaySeconds: n('ARCHES_STORAGE_PROBE_MAX_DELAY'),
+    denialGraceSeconds: n('ARCHES_STORAGE_PROBE_DENIAL_GRACE'),
   };
 }
 

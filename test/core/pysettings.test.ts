@@ -384,7 +384,7 @@ describe('core/pysettings: judged by Python, not by line patterns', function () 
         [broken, 'exit 1: SyntaxError: old python'],
         [slow, 'timed out'],
       ] as const) {
-        const inspect = settingsInspector({ python, env: { PATH: '' }, timeoutMs: 1500 });
+        const inspect = settingsInspector({ python, env: { PATH: '' }, timeoutMs: 4000 });
         const c = project('7.6');
         const { warnings } = judge(c, inspect);
         assert.ok(

@@ -4,7 +4,7 @@
  * errors, limits and key-propagation delay.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { GetBucketCorsCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createClients } from '../../src/core/provision/clients.js';
@@ -179,28 +179,34 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
 
   it('--secrets-file: the key goes to a git-ignored dotenv file (mode 600), never one git would commit', async function () {
     const { fake, dir } = setup();
-    const { execFileSync } = await import('node:child_process');
-    const { statSync, appendFileSync } = await import('node:fs');
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { statSync, mkdirSync, rmSync: remove } = await import('node:fs');
     execFileSync('git', ['init', '-q', dir]);
+    // A nested .gitignore un-ignores it: git would commit it even with the generator's rule, so: refused.
+    mkdirSync(path.join(dir, 'secrets'));
+    writeFileSync(path.join(dir, 'secrets/.gitignore'), '!storage.env\n');
     const refused = await run(
       dir,
-      opts(fake, 'arches-prov-envfile', { 'secrets-file': '.env.storage' }),
+      opts(fake, 'arches-prov-envfile', { 'secrets-file': 'secrets/storage.env' }),
     ).then(
       () => undefined,
       (e: Error) => e,
     );
-    assert.match(refused?.message ?? '', /--secrets-file \.env\.storage is not ignored by git/);
+    assert.match(refused?.message ?? '', /secrets\/storage\.env would still be committed by git/);
     assert.deepEqual(mutating(fake), [], 'refused before any call');
-    appendFileSync(path.join(dir, '.gitignore'), '.env.storage\n');
+    remove(path.join(dir, 'secrets/.gitignore'));
     const localBefore = readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8');
-    await run(dir, opts(fake, 'arches-prov-envfile', { 'secrets-file': '.env.storage' }));
+    await run(dir, opts(fake, 'arches-prov-envfile', { 'secrets-file': 'secrets/storage.env' }));
     const key = fake.iam.get(USER)!.keys[0]!;
-    const envFile = readFileSync(path.join(dir, '.env.storage'), 'utf8');
+    const file = path.join(dir, 'secrets/storage.env');
+    const envFile = readFileSync(file, 'utf8');
     assert.ok(
       envFile.includes(`AWS_ACCESS_KEY_ID=${key.id}`) &&
         envFile.includes(`AWS_SECRET_ACCESS_KEY=${key.secret}`),
     );
-    assert.equal(statSync(path.join(dir, '.env.storage')).mode & 0o777, 0o600);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(path.join(dir, '.gitignore'), 'utf8'), /^\/secrets\/storage\.env$/m);
+    assert.equal(spawnSync('git', ['check-ignore', '-q', 'secrets/storage.env'], { cwd: dir }).status, 0);
     assert.equal(
       readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
       localBefore,

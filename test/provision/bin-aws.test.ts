@@ -3,6 +3,7 @@
  * (test/helpers/aws-http.ts) that AWS_ENDPOINT_URL_STS/IAM/S3 point it at: the SDK's serialisation, signing,
  * retries and credential chain all run as they would against AWS.
  */
+import { awsOperatorPolicy } from '../../src/core/policies.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -56,7 +57,12 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
   });
 
   async function setup(options: AwsHttpOptions = {}): Promise<{ fake: AwsHttpFake; dir: string }> {
-    const fake = await startAwsHttp({ keyPropagationMs: 400, ...options });
+    // The operator holds exactly the README's operator policy: a call it does not allow answers AccessDenied.
+    const fake = await startAwsHttp({
+      keyPropagationMs: 400,
+      operatorPolicy: awsOperatorPolicy(BUCKET, USER, '*'),
+      ...options,
+    });
     fakes.push(fake);
     const dir = freshProject('7.6');
     dirs.push(dir);

@@ -9,6 +9,7 @@
  * merged in, or the run refuses and says why), lifecycle, logging and versioning are never touched, and the
  * state records in typed fields exactly what this generator put, so teardown removes only that.
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -17,6 +18,7 @@ import {
   DeleteUserPolicyCommand,
   GetUserCommand,
   ListAccessKeysCommand,
+  GetUserPolicyCommand,
   ListUserPoliciesCommand,
   ListUserTagsCommand,
   PutUserPolicyCommand,
@@ -127,6 +129,8 @@ export interface AwsDiscovery {
     arn?: string;
     keys: Array<{ id: string; created?: Date }>;
     policies: string[];
+    /** Our inline policy's document as IAM holds it, when the user has one by our name. */
+    policyDocument?: unknown;
     tags: IamTag[];
     /** Tagged as made by this generator for this project. */
     ours: boolean;
@@ -301,6 +305,15 @@ async function userTags(iam: IAMClient, userName: string): Promise<IamTag[]> {
   return (await iam.send(new ListUserTagsCommand({ UserName: userName }))).Tags ?? [];
 }
 
+/** An inline policy document as GetUserPolicy returns it: URL-encoded JSON (undefined if unreadable). */
+function parsePolicyDocument(document: string): unknown {
+  try {
+    return JSON.parse(decodeURIComponent(document)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function discoverAws(clients: AwsClients, input: AwsInput): Promise<AwsDiscovery> {
   const { answers: a } = input;
   const bucket = a.bucket!;
@@ -337,11 +350,20 @@ export async function discoverAws(clients: AwsClients, input: AwsInput): Promise
     if (!ours && !input.adoptUser) throw foreignUser(userName, input.pkg, tags, 'exists');
     const keys = await clients.iam.send(new ListAccessKeysCommand({ UserName: userName }));
     const policies = await clients.iam.send(new ListUserPoliciesCommand({ UserName: userName }));
+    // Read, so that a re-run whose policy is already in place changes nothing (IAM answers it URL-encoded).
+    const document = (policies.PolicyNames ?? []).includes(USER_POLICY_NAME)
+      ? (
+          await clients.iam.send(
+            new GetUserPolicyCommand({ UserName: userName, PolicyName: USER_POLICY_NAME }),
+          )
+        ).PolicyDocument
+      : undefined;
     user = {
       exists: true,
       arn: got.User?.Arn,
       keys: (keys.AccessKeyMetadata ?? []).map((k) => ({ id: k.AccessKeyId!, created: k.CreateDate })),
       policies: policies.PolicyNames ?? [],
+      ...(document ? { policyDocument: parsePolicyDocument(document) } : {}),
       tags,
       ours,
     };
@@ -521,6 +543,9 @@ export function planAws(
     { Key: MANAGED_BY.Key, Value: MANAGED_BY.Value },
   ];
   const userPolicy = awsUserPolicy(bucket, partition);
+  /** The user already holds exactly this policy under our name: nothing to put. */
+  const policyInPlace =
+    found.user.policyDocument !== undefined && isDeepStrictEqual(found.user.policyDocument, userPolicy);
   const publicPolicy = a.publicRead ? awsPublicReadBucketPolicy(bucket, partition) : undefined;
   const steps: RunnableStep[] = [];
   const add = (
@@ -839,34 +864,35 @@ export function planAws(
         name: userName,
         arn: arn ?? `arn:${partition}:iam::${found.accountId}:user/${userName}`,
         created,
-        ...(state.user?.policyName ? { policyName: state.user.policyName } : {}),
+        ...(state.user?.policyName || policyInPlace ? { policyName: USER_POLICY_NAME } : {}),
       };
       save();
     },
   );
-  add(
-    'user-policy',
-    `Attach the least-privilege policy ${USER_POLICY_NAME}`,
-    ['create-user'],
-    [
-      call('iam', 'PutUserPolicy', {
-        UserName: userName,
-        PolicyName: USER_POLICY_NAME,
-        PolicyDocument: userPolicy,
-      }),
-    ],
-    async () => {
-      await clients.iam.send(
-        new PutUserPolicyCommand({
+  if (!policyInPlace)
+    add(
+      'user-policy',
+      `Attach the least-privilege policy ${USER_POLICY_NAME}`,
+      ['create-user'],
+      [
+        call('iam', 'PutUserPolicy', {
           UserName: userName,
           PolicyName: USER_POLICY_NAME,
-          PolicyDocument: JSON.stringify(userPolicy),
+          PolicyDocument: userPolicy,
         }),
-      );
-      state.user = { ...state.user!, policyName: USER_POLICY_NAME };
-      save();
-    },
-  );
+      ],
+      async () => {
+        await clients.iam.send(
+          new PutUserPolicyCommand({
+            UserName: userName,
+            PolicyName: USER_POLICY_NAME,
+            PolicyDocument: JSON.stringify(userPolicy),
+          }),
+        );
+        state.user = { ...state.user!, policyName: USER_POLICY_NAME };
+        save();
+      },
+    );
 
   // Keys: keep the recorded one unless --rotate-key; never a third (AWS allows two per user).
   const has = (id: string | undefined): string | undefined =>
