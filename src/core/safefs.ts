@@ -407,8 +407,9 @@ function createLockFile(file: string, text: string): void {
 /**
  * Removes a stale lock, safe against two takers: the lock is renamed aside (only one rename of one file can
  * win), and deleted only if what was moved is the very lock judged stale; otherwise it is put back.
+ * Exported for the tests, which play the interleaving of two takers step by step.
  */
-function takeOver(file: string, staleText: string): void {
+export function takeOver(file: string, staleText: string): void {
   const aside = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.stale`;
   try {
     renameSync(file, aside);

@@ -27,6 +27,7 @@ import {
   readOurs,
   readYoRc,
   removeFile,
+  takeOver,
   writeFileAtomic,
   writeYoRc,
   YO_RC_NAMESPACE,
@@ -348,6 +349,26 @@ describe('safefs', () => {
       }
       assert.equal(existsSync(path.join(dir, LOCK_FILE)), false);
       assert.deepEqual(readdirSync(dir).sort(), ['go']);
+    });
+
+    it('a taker that judged a lock stale, then finds a fresh one in its place, puts that one back', () => {
+      const dir = scratch();
+      const file = path.join(dir, LOCK_FILE);
+      const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+      const staleText = JSON.stringify({ pid: Number(dead.stdout.trim()), hostname: hostname() });
+      writeFileSync(file, staleText);
+      // Taker B read the stale lock; taker A takes over and holds the project before B moves.
+      const a = acquireLock(dir, 'taker A');
+      const fresh = readFileSync(file, 'utf8');
+      takeOver(file, staleText);
+      assert.equal(readFileSync(file, 'utf8'), fresh, "A's lock was removed by B");
+      assert.throws(() => acquireLock(dir, 'taker B'), /Another arches-storage run \(pid \d+, "taker A"/);
+      a.release();
+      assert.deepEqual(readdirSync(dir), []);
+      // The stale one itself is removed.
+      writeFileSync(file, staleText);
+      takeOver(file, staleText);
+      assert.deepEqual(readdirSync(dir), []);
     });
 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -194,8 +194,9 @@ async function runAndInterrupt(
         if (!name) return;
         const r = rel === '.' ? name : `${rel}/${name}`;
         const m = TEMP.exec(name);
-        if (rel === targetDir && t.moment === 'temp' && m?.[1] === base) fire();
-        if (rel === targetDir && t.moment === 'replaced' && name === base) fire();
+        // `temp`: the first sign of the file changing, whichever way it is written (its temp file, or the
+        // file itself); `replaced`: the file itself changed (renamed into place, deleted, or written).
+        if (rel === targetDir && (name === base || (t.moment === 'temp' && m?.[1] === base))) fire();
         if (!m && !watchers.some((x) => (x as FSWatcher & { rel?: string }).rel === r)) {
           const s = statSync(path.join(dir, r), { throwIfNoEntry: false });
           if (s?.isDirectory()) watchDir(r);
@@ -412,7 +413,7 @@ describe('e2e: interrupted runs, one run at a time, pre-flight (the real bin)', 
   });
 
   describe('one run at a time', () => {
-    it('a second run while the first is writing exits 1 naming it, and changes nothing', async () => {
+    it('a second run (and a --dry-run) while the first is writing exits 1 naming it, and changes nothing', async () => {
       const ref = await reference({ fixture: '7.4', args: AWS });
       const dir = freshProject('7.4', { gitignoreSettingsLocal: false });
       const first = startBin(AWS, dir);
@@ -422,7 +423,10 @@ describe('e2e: interrupted runs, one run at a time, pre-flight (the real bin)', 
       first.kill('SIGSTOP');
       const other = AWS.map((a) => (a === 'arches-media-test' ? 'another-bucket' : a));
       const second = await run(other, dir);
+      const dry = await run([...AWS, '--dry-run'], dir);
       first.kill('SIGCONT');
+      assert.equal(dry.status, 1, dry.stderr);
+      oneLine(dry, new RegExp(`^arches-storage: Another arches-storage run \\(pid ${first.pid}, `));
       assert.equal(second.status, 1, second.stderr);
       oneLine(
         second,
