@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { APP_OPTIONS, OPTIONS } from '../src/core/options.js';
+import { awsOperatorPolicy } from '../src/core/policies.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -32,5 +33,11 @@ describe('README', function () {
     const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');
     assert.match(ci, /^npm ci$/m);
     assert.match(ci, /^npm test$/m);
+  });
+
+  it('prints the operator policy the code builds (the one the provisioning tests enforce)', function () {
+    const block = /```json\n(\{\n  "Version"[\s\S]*?)\n```/.exec(readme)?.[1];
+    assert.ok(block, 'the README has the operator policy');
+    assert.deepEqual(JSON.parse(block), awsOperatorPolicy('BUCKET', 'APP-USER', 'ACCOUNT-ID'));
   });
 });

@@ -312,7 +312,7 @@ const BUCKET_IN_FRONT_OF: readonly RegExp[] = [
 export function validateEndpointUrl(url: string): string | undefined {
   // A URL with credentials in it is refused before anything else, and never echoed (the secret may hold "/").
   if (/@/.test(url.split(/[?#]/)[0] ?? '')) {
-    return 'the endpoint URL must not contain credentials (user:password@ — not echoed here); give the access keys with --access-key-id and --secret-access-key';
+    return 'the endpoint URL must not contain credentials (a user name or password before "@", not echoed here); give the access keys with --access-key-id and --secret-access-key';
   }
   const bad = (rule: string): string => `endpoint URL ${quote(url)} is invalid: ${rule}`;
   const example = 'e.g. "https://nyc3.digitaloceanspaces.com" or "http://localhost:9000"';
@@ -406,7 +406,7 @@ export function validateCorsOriginFor(provider: ProviderId, origin: string): str
 
 function checkCorsOrigin(origin: string, provider: ProviderId | undefined): string | undefined {
   if (/@/.test(origin.split(/[?#]/)[0] ?? '')) {
-    return 'a CORS origin must not contain credentials (user@ or user:password@ — not echoed here)';
+    return 'a CORS origin must not contain credentials (a user name or password before "@", not echoed here)';
   }
   const bad = (rule: string): string => `CORS origin ${quote(origin)} is invalid: ${rule}`;
   if (origin === '*') {

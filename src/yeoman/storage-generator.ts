@@ -267,6 +267,24 @@ export class StorageGenerator extends Generator {
       }
       return;
     }
+    // Provisioning records state and the secret on disk as it goes: check those files (and every file the
+    // overlay will write, with room for the key) before the first cloud call, so a full or read-only disk is
+    // found while nothing exists yet.
+    if (!flags.dryRun) {
+      const slack = 4096;
+      const secretsFile = typeof v.secretsFile === 'string' ? v.secretsFile : undefined;
+      preflight([
+        ...this.overlay.changes.map((c) => ({
+          abs: this.destinationPath(c.path),
+          bytes: (c.after?.length ?? 0) + slack,
+          remove: c.after === null,
+        })),
+        { abs: this.destinationPath(YO_RC), bytes: slack * 4 },
+        { abs: this.destinationPath(`${this.project.pkg}/settings_local.py`), bytes: slack },
+        ...(secretsFile ? [{ abs: path.resolve(this.destinationRoot(), secretsFile), bytes: slack }] : []),
+        { abs: this.destinationPath('.gitignore'), bytes: slack },
+      ]);
+    }
     // The SDK's own multi-line Node-version warning is replaced by one line, said once.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     if (Number(process.versions.node.split('.')[0]) < 22) {

@@ -3,11 +3,17 @@
  * provider's generator with the same options.
  */
 import { fileURLToPath } from 'node:url';
-import Generator from 'yeoman-generator';
+import Generator, { type Storage } from 'yeoman-generator';
 import { cliValue } from '../../core/answers.js';
 import { APP_OPTIONS, fromEnvironment, OPTIONS, optionsFor } from '../../core/options.js';
+import { readOurs } from '../../core/safefs.js';
 import { UserError, type ProviderId } from '../../core/types.js';
-import { declareOptions, promptsAllowed, type StoredConfig } from '../../yeoman/storage-generator.js';
+import {
+  declareOptions,
+  inertConfig,
+  promptsAllowed,
+  type StoredConfig,
+} from '../../yeoman/storage-generator.js';
 
 export default class AppGenerator extends Generator {
   constructor(args: string[], options: Generator['options']) {
@@ -15,6 +21,11 @@ export default class AppGenerator extends Generator {
     super(args, options, { customInstallTask: true });
     declareOptions(this, optionsFor('app'));
     this.description = 'Move an Arches project’s uploaded files to cloud storage (asks for the provider)';
+  }
+
+  /** .yo-rc.json is read and written by the core (one line for a broken file), never by Yeoman's Storage. */
+  override get config(): Storage {
+    return inertConfig(this);
   }
 
   async prompting(): Promise<void> {
@@ -26,7 +37,7 @@ export default class AppGenerator extends Generator {
       this.options,
     );
     if (typeof project === 'string') this.destinationRoot(project);
-    const stored = (this.config.getAll() as StoredConfig).provider;
+    const stored = (readOurs(this.destinationRoot()) as StoredConfig).provider;
     const remembered = stored === 'app' ? undefined : stored;
     let provider = typeof explicit === 'string' ? explicit : undefined;
     if (!provider && promptsAllowed(typeof skipValue === 'boolean' ? skipValue : undefined)) {
