@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freshProject, runBin, snapshot } from '../helpers/run.js';
+import { BIN, freshProject, ROOT, runBin, snapshot } from '../helpers/run.js';
 
 const PKG = 'demo_heritage';
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
@@ -93,6 +93,41 @@ describe('output, exit codes and secrets (bin)', function () {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /--endpoint/);
       assert.match(r.stderr, /--service/);
+    });
+
+    it('130 and one line for Ctrl-C at a prompt (on a real terminal), nothing written', () => {
+      const dir = project();
+      const before = bytesOf(dir);
+      const r = spawnSync(
+        '/usr/bin/python3',
+        [
+          path.join(ROOT, 'test/helpers/pty_run.py'),
+          process.execPath,
+          BIN,
+          'aws',
+          '--no-skip-prompts',
+          '--project',
+          dir,
+        ],
+        { encoding: 'utf8', env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv },
+      );
+      const { code, out } = JSON.parse(r.stdout) as { code: number; out: string };
+      assert.equal(code, 130, out);
+      assert.match(out, /Interrupted at a prompt: nothing was written/);
+      noStack(out);
+      assert.deepEqual(bytesOf(dir), before, 'nothing written, no lock left');
+    });
+
+    it('a broken .yo-rc.json gives one line and exit 1, from the app generator too', () => {
+      const dir = project();
+      writeFileSync(path.join(dir, '.yo-rc.json'), '{"generator-arches-storage": {"provider": "aws"');
+      for (const args of [['app', '--skip-prompts'], S3C]) {
+        const r = runBin([...args, '--project', dir]);
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /\.yo-rc\.json/);
+        assert.match(r.stderr, /mv \.yo-rc\.json/);
+        noStack(r.stderr);
+      }
     });
 
     it('1 for a refusal (edited markers), one line per problem, no stack', () => {

@@ -3,10 +3,9 @@
  * (test/helpers/aws-http.ts) that AWS_ENDPOINT_URL_STS/IAM/S3 point it at: the SDK's serialisation, signing,
  * retries and credential chain all run as they would against AWS.
  */
-import { awsOperatorPolicy } from '../../src/core/policies.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   startAwsHttp,
@@ -15,7 +14,9 @@ import {
   type FaultKind,
   type Service,
 } from '../helpers/aws-http.js';
+import { awsOperatorPolicy } from '../../src/core/policies.js';
 import { BIN, freshProject, ROOT, runBinAsync, snapshot } from '../helpers/run.js';
+import { remountReadOnly, tmpfs, unmountAll } from '../helpers/sandbox.js';
 
 const PKG = 'demo_heritage';
 const USER = 'arches-demo-heritage-media';
@@ -344,6 +345,30 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
     const b = await fake.bucket(BUCKET);
     assert.deepEqual(b?.objects, ['uploadedfiles/held-by-legal.pdf']);
     assert.ok(fake.callsOf('s3', 'DeleteObjects').length <= 10, 'a bounded number of passes');
+  });
+
+  it('a read-only project folder stops the run before any cloud call (pre-flight), exit 1, one line', async function () {
+    const { fake, dir } = await setup();
+    const pkg = path.join(dir, PKG);
+    const saved = snapshot(pkg);
+    try {
+      // The package folder becomes a read-only tmpfs holding the same files.
+      tmpfs(1024, pkg);
+      for (const [rel, content] of saved) {
+        mkdirSync(path.dirname(path.join(pkg, rel)), { recursive: true });
+        writeFileSync(path.join(pkg, rel), content);
+      }
+      remountReadOnly(pkg);
+      const before = snapshot(dir);
+      const r = await bin(fake, dir);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /EROFS/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(mutating(fake), [], 'no cloud call changed anything');
+      assert.deepEqual(snapshot(dir), before, 'nothing written, not even .yo-rc.json');
+    } finally {
+      unmountAll();
+    }
   });
 
   it('--json on failure: stdout is exactly one JSON document with ok:false, the failed step and what exists', async function () {
