@@ -63,7 +63,7 @@ import {
 import { UserError, type StorageAnswers } from '../types.js';
 import { isCredentialProblem, signInError } from './clients.js';
 import { probeBucket, PROBE_KEY, type ProbeOptions } from './probe.js';
-import { describeError, errorName, httpStatus, type RunnableStep } from './runner.js';
+import { adoptedBucketKept, describeError, errorName, httpStatus, type RunnableStep } from './runner.js';
 import {
   orderedBucket,
   type AccessKey,
@@ -1404,12 +1404,7 @@ export async function planAwsDestroy(
   const bucket = recorded?.name;
   if (recorded && bucket && options.deleteBucket) {
     if (!recorded.created) {
-      throw new UserError(
-        `Bucket ${bucket} was not created by this generator (it was adopted), so --delete-bucket never deletes ` +
-          `it: delete it yourself if you mean to, or run --destroy without --delete-bucket. Nothing was deleted.`,
-        'delete-bucket',
-        1,
-      );
+      throw adoptedBucketKept(bucket);
     }
     const empty = await bucketIsEmpty(clients.s3, bucket, state.accountId);
     if (empty === 'gone') {

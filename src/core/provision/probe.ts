@@ -27,7 +27,7 @@ export interface ProbeOptions {
   maxWaitSeconds?: number;
   /** The first poll interval (seconds; default 0.25). */
   minDelaySeconds?: number;
-  /** The poll interval it grows to (seconds; default 1, and never more than 1). */
+  /** The poll interval it grows to (seconds; default 0.5, and never more than 1). */
   maxDelaySeconds?: number;
   /** How long a valid key may still be denied, for policy propagation (seconds; default 8, at most 10). */
   denialGraceSeconds?: number;
@@ -110,7 +110,7 @@ export async function probeBucket(
 ): Promise<ProbeResult> {
   const started = Date.now();
   const maxWaitMs = (options.maxWaitSeconds ?? 120) * 1000;
-  const capMs = Math.min(1, options.maxDelaySeconds ?? 1) * 1000;
+  const capMs = Math.min(1, options.maxDelaySeconds ?? 0.5) * 1000;
   let delayMs = Math.min(capMs, (options.minDelaySeconds ?? 0.25) * 1000);
   const graceMs = Math.min(10, options.denialGraceSeconds ?? 8) * 1000;
   let attempts = 0;

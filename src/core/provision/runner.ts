@@ -3,6 +3,7 @@
  * follows the critical path. On a failure no new step starts, the ones in flight finish, and the error
  * names the failed step and every step that completed.
  */
+import { UserError } from '../types.js';
 import type { PlanStep, StepId } from './types.js';
 
 export interface RunnableStep extends PlanStep {
@@ -91,4 +92,14 @@ export async function runSteps(
   if (failure) throw failure;
   if (pending.length) throw new Error(`steps never became ready: ${pending.map((s) => s.id).join(', ')}`);
   return completed;
+}
+
+/** --delete-bucket on a bucket the generator adopted: refused, whatever the provider. */
+export function adoptedBucketKept(bucket: string): UserError {
+  return new UserError(
+    `Bucket ${bucket} was not created by this generator (it was adopted), so --delete-bucket never deletes ` +
+      `it: delete it yourself if you mean to, or run --destroy without --delete-bucket. Nothing was deleted.`,
+    'delete-bucket',
+    1,
+  );
 }

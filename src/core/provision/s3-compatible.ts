@@ -22,7 +22,7 @@ import {
   restoreAdoptedBucket,
 } from './aws.js';
 import { probeBucket, PROBE_KEY, type ProbeOptions } from './probe.js';
-import { errorName, httpStatus, type RunnableStep } from './runner.js';
+import { adoptedBucketKept, errorName, httpStatus, type RunnableStep } from './runner.js';
 import {
   orderedBucket,
   type AccessKey,
@@ -211,12 +211,7 @@ export async function planS3CompatibleDestroy(
   const save = (): void => hooks.saveState(structuredClone(left));
   if (recorded && bucket && options.deleteBucket) {
     if (!recorded.created) {
-      throw new UserError(
-        `Bucket ${bucket} was not created by this generator (it was adopted), so --delete-bucket never deletes ` +
-          `it: delete it yourself if you mean to, or run --destroy without --delete-bucket. Nothing was deleted.`,
-        'delete-bucket',
-        1,
-      );
+      throw adoptedBucketKept(bucket);
     }
     const empty = await bucketIsEmpty(clients.s3, bucket);
     if (empty === 'gone') {
