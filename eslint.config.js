@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'test/fixtures/**', 'templates/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.cache/**', 'test/fixtures/**', 'templates/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

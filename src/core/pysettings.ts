@@ -201,7 +201,10 @@ function runScript(
     cwd: tmpdir(),
     env: { ...env, PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8', PYTHONSAFEPATH: '1' },
   });
-  if (r.error) {
+  // An interpreter that exits before reading the request gives EPIPE (Node 22+) with its exit status: judged
+  // by that status and its stderr, like any other failure to run the check.
+  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && r.status !== null;
+  if (r.error && !epipe) {
     const code = (r.error as NodeJS.ErrnoException).code;
     return {
       ok: false,

@@ -109,7 +109,8 @@ describe('output, exit codes and secrets (bin)', function () {
           '--project',
           dir,
         ],
-        { encoding: 'utf8', env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv },
+        // cwd: yeoman-test runs elsewhere in the suite chdir into folders that are later removed.
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv },
       );
       const { code, out } = JSON.parse(r.stdout) as { code: number; out: string };
       assert.equal(code, 130, out);

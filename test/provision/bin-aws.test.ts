@@ -95,6 +95,9 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
     const { fake, dir } = await setup();
     const r = await bin(fake, dir);
     ok(r, 'the run');
+    // No noise for a no-prompt run: no SDK multi-line warning, no Yeoman "force <file>" lines; one note at most.
+    assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning|^\s*force /m);
+    assert.ok((r.stderr.match(/past end of life/g) ?? []).length <= 1, r.stderr);
     const bucket = (await fake.bucket(BUCKET))!;
     assert.equal(bucket.owner, fake.accountId);
     assert.equal(bucket.region, REGION);
