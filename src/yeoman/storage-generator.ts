@@ -92,6 +92,8 @@ export class StorageGenerator extends Generator {
   protected switchedTo?: ProviderId;
   /** --dry-run --json: the diff, for the JSON document. */
   protected dryRunDiff?: string;
+  /** The user answered no to "Write these changes?". */
+  protected declined = false;
   /** --dry-run --json on a provisioning run: the plan of SDK calls, for the JSON document. */
   protected provisionPlan?: unknown;
 
@@ -353,7 +355,7 @@ export class StorageGenerator extends Generator {
     if (outcome.appKey) this.overlay = overlayFor(answers, { ...secrets, ...outcome.appKey });
   }
 
-  writing(): void {
+  async writing(): Promise<void> {
     const { flags, secrets } = toAnswers(this.provider, this.gathered.values);
     if (flags.dryRun) {
       // The plan and the diff are what a dry run is for: stdout, so they can be saved or piped.
@@ -375,6 +377,18 @@ export class StorageGenerator extends Generator {
       return;
     }
     this.log(redact(this.overlay.plan.join('\n'), secrets));
+    // Interactive runs ask once before the files change (a provisioning run asked before its plan already).
+    if (this.interactive && !this.summary && this.overlay.changes.length) {
+      const question = { type: 'confirm', name: 'write', message: 'Write these changes?', default: true };
+      const { write } = (await this.prompt(question as Parameters<Generator['prompt']>[0])) as {
+        write: boolean;
+      };
+      if (!write) {
+        this.declined = true;
+        this.log('Nothing was written.');
+        return;
+      }
+    }
     const root = this.destinationRoot();
     const stored = this.stored;
     const resources = { ...stored.resources };
@@ -426,6 +440,7 @@ export class StorageGenerator extends Generator {
         ok: true,
         provider: this.switchedTo ?? this.provider,
         dryRun: v.dryRun === true,
+        written: v.dryRun !== true && !this.declined,
         arches: formatRelease(this.project.release),
         package: this.project.pkg,
         changes: this.overlay.changes.map((c) => ({

@@ -316,7 +316,7 @@ describe('generator flows', function () {
       );
       assert.deepEqual(
         first.askedQuestions.map((q) => q.name),
-        ['bucket', 'region', 'corsOrigins', 'iamUser'],
+        ['bucket', 'region', 'corsOrigins', 'iamUser', 'write'],
       );
       const settings = readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8');
       assert.match(settings, /"bucket_name": "arches-asked-bucket"/);
@@ -336,6 +336,24 @@ describe('generator flows', function () {
       const offered = Object.fromEntries(second.askedQuestions.map((q) => [q.name, q.answer]));
       assert.equal(offered.bucket, 'arches-asked-bucket');
       assert.deepEqual(snapshot(dir).get(`${PKG}/settings.py`), settings);
+    });
+
+    it('ask once before writing; no writes nothing', async function () {
+      const dir = project('7.4');
+      const before = snapshot(dir);
+      const answers = {
+        bucket: 'arches-asked-bucket',
+        region: 'eu-west-1',
+        corsOrigins: 'https://arches.example.org',
+      };
+      const declined = await runGenerator(
+        'aws',
+        dir,
+        { 'skip-prompts': false, provision: false, 'iam-user': 'arches-app' },
+        { answers: { ...answers, write: false } },
+      );
+      assert.equal(declined.askedQuestions.at(-1)?.name, 'write');
+      assert.deepEqual(snapshot(dir), before, 'nothing written, not even .yo-rc.json');
     });
 
     it('the app generator asks for the provider and runs its generator', async function () {

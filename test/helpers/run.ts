@@ -3,9 +3,33 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import helpers, { type RunResult } from 'yeoman-test';
 import { writeProject, type FixtureId } from './projects.js';
+
+/**
+ * Node 24 workaround for yeoman-test's adapter (@yeoman/adapter 4.0.2, the last release for Node 20): its prompt
+ * module's output is `Duplex.from(async () => {})`, which Node 24 destroys with an AbortError nobody listens
+ * for (an uncaught exception in the test process). 5.0 fixes it but needs Node 22.18+. While the adapter is
+ * built, streams made by Duplex.from get a listener that swallows exactly that AbortError and nothing else.
+ */
+const createTestAdapter = helpers.createTestAdapter.bind(helpers);
+helpers.createTestAdapter = (options) => {
+  const from = Duplex.from;
+  Duplex.from = ((source: Parameters<typeof Duplex.from>[0]) => {
+    const stream = from.call(Duplex, source);
+    stream.on('error', (error: Error) => {
+      if (error.name !== 'AbortError') throw error;
+    });
+    return stream;
+  }) as typeof Duplex.from;
+  try {
+    return createTestAdapter(options);
+  } finally {
+    Duplex.from = from;
+  }
+};
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(ROOT, 'bin/arches-storage.js');
@@ -61,7 +85,8 @@ export async function runGenerator(
       .cd(dir)
       // A copy: Yeoman adds camelCase keys to the options object it is given.
       .withOptions({ ...options })
-      .withAnswers(run.answers ?? {}, { throwOnMissingAnswer: true });
+      // "Write these changes?" is answered yes unless a test says otherwise.
+      .withAnswers({ write: true, ...run.answers }, { throwOnMissingAnswer: true });
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
