@@ -332,6 +332,33 @@ function main(): number {
   return strict && failed > 0 ? 1 : 0;
 }
 
+/** The real AWS plan for one bench bucket and user: discovery, then planAws with hooks that keep nothing. */
+async function benchPlan(
+  clients: import('../src/core/provision/types.js').AwsClients,
+  bucket: string,
+  iamUser: string,
+  region: string,
+): Promise<ReturnType<typeof import('../src/core/provision/aws.js').planAws>> {
+  const { discoverAws, planAws } = await import('../src/core/provision/aws.js');
+  const input = {
+    answers: {
+      provider: 'aws' as const,
+      bucket,
+      region,
+      iamUser,
+      corsOrigins: ['https://arches.example.org'],
+      publicRead: false,
+    },
+    pkg: 'demo_heritage',
+    state: {},
+    rotateKey: false,
+    probe: { minDelaySeconds: 0.05, maxDelaySeconds: 0.1, maxWaitSeconds: 10 },
+  };
+  const found = await discoverAws(clients, input);
+  const noop = (): void => undefined;
+  return planAws(clients, input, found, { saveState: noop, saveSecret: noop, warn: noop, verified: noop });
+}
+
 /**
  * D: provisioning wall time. The real AWS plan (planAws) against the AWS-like fake over s3rver, every call
  * delayed by the same fixed latency, run as planned (independent steps at once) and strictly one step
@@ -340,7 +367,6 @@ function main(): number {
 async function benchProvisioning(iterations: number, latencyMs = 40): Promise<number> {
   const { startS3rver } = await import('../test/helpers/s3rver.js');
   const { FakeAws } = await import('../test/helpers/fake-aws.js');
-  const { discoverAws, planAws } = await import('../src/core/provision/aws.js');
   const { runSteps } = await import('../src/core/provision/runner.js');
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -349,28 +375,12 @@ async function benchProvisioning(iterations: number, latencyMs = 40): Promise<nu
     const fake = new FakeAws({ s3rverEndpoint: server.endpoint, latencyMs, keyPropagationMs: 0 });
     try {
       const clients = fake.clients();
-      const input = {
-        answers: {
-          provider: 'aws' as const,
-          bucket: `arches-bench-${concurrency === 1 ? 'seq' : 'dag'}-${n}`,
-          region: 'us-east-1',
-          iamUser: `arches-bench-${n}`,
-          corsOrigins: ['https://arches.example.org'],
-          publicRead: false,
-        },
-        pkg: 'demo_heritage',
-        state: {},
-        rotateKey: false,
-        probe: { minDelaySeconds: 0.05, maxDelaySeconds: 0.1, maxWaitSeconds: 10 },
-      };
-      const found = await discoverAws(clients, input);
-      const noop = (): void => undefined;
-      const { steps } = planAws(clients, input, found, {
-        saveState: noop,
-        saveSecret: noop,
-        warn: noop,
-        verified: noop,
-      });
+      const { steps } = await benchPlan(
+        clients,
+        `arches-bench-${concurrency === 1 ? 'seq' : 'dag'}-${n}`,
+        `arches-bench-${n}`,
+        'us-east-1',
+      );
       const started = performance.now();
       await runSteps(steps, { concurrency });
       return performance.now() - started;
@@ -504,7 +514,6 @@ async function benchProbeDelay(runs = 3, propagationMs = 3000): Promise<number> 
 async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<number> {
   const { startAwsHttp } = await import('../test/helpers/aws-http.js');
   const { createClients } = await import('../src/core/provision/clients.js');
-  const { discoverAws, planAws } = await import('../src/core/provision/aws.js');
   const { runSteps } = await import('../src/core/provision/runner.js');
   const walls: number[] = [];
   let critical = 0;
@@ -521,28 +530,12 @@ async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<nu
           else process.env[k] = v;
         }
         const clients = createClients({ region: 'eu-west-2' });
-        const input = {
-          answers: {
-            provider: 'aws' as const,
-            bucket: `arches-bench-path-${i}`,
-            region: 'eu-west-2',
-            iamUser: `arches-bench-path-${i}`,
-            corsOrigins: ['https://arches.example.org'],
-            publicRead: false,
-          },
-          pkg: 'demo_heritage',
-          state: {},
-          rotateKey: false,
-          probe: { minDelaySeconds: 0.05, maxDelaySeconds: 0.1, maxWaitSeconds: 10 },
-        };
-        const found = await discoverAws(clients, input);
-        const noop = (): void => undefined;
-        const { plan, steps } = planAws(clients, input, found, {
-          saveState: noop,
-          saveSecret: noop,
-          warn: noop,
-          verified: noop,
-        });
+        const { plan, steps } = await benchPlan(
+          clients,
+          `arches-bench-path-${i}`,
+          `arches-bench-path-${i}`,
+          'eu-west-2',
+        );
         // The critical path: the heaviest chain of needs, each step weighing its planned calls × latency.
         const byId = new Map(plan.steps.map((s) => [s.id, s]));
         const memo = new Map<string, { ms: number; chain: string[] }>();
