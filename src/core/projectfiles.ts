@@ -37,7 +37,8 @@ export function readBytes(abs: string, rel = abs): string | null {
 
 export function diskFiles(root: string): ProjectFiles {
   return {
-    read: (rel) => readBytes(path.join(root, rel), rel),
+    // resolve, not join: an absolute path (a --secrets-file outside the project) is read where it is.
+    read: (rel) => readBytes(path.resolve(root, rel), rel),
     dirs: (rel) => {
       try {
         return readdirSync(path.join(root, rel), { withFileTypes: true })

@@ -227,6 +227,19 @@ describe('output, exit codes and secrets (bin)', function () {
       assert.throws(() => statSync(file), /ENOENT/, 'local removes the secrets file it created');
     });
 
+    it('--secrets-file outside the project keeps every line the user had in it', () => {
+      const dir = project();
+      const outside = path.join(freshProject('7.4'), 'app.env');
+      dirs.push(path.dirname(outside));
+      writeFileSync(outside, 'DATABASE_URL=postgres://db/arches\n');
+      const r = runBin([...S3C, '--project', dir, ...KEYS, '--secrets-file', outside]);
+      assert.equal(r.status, 0, r.stderr);
+      const text = readFileSync(outside, 'utf8');
+      assert.ok(text.startsWith('DATABASE_URL=postgres://db/arches\n'), text);
+      assert.match(text, /^AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE$/m);
+      assert.equal(statSync(outside).mode & 0o777, 0o600);
+    });
+
     it('--secrets-file that git tracks is refused, nothing written', () => {
       const dir = project();
       git(dir, 'init', '-q');
