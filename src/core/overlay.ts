@@ -141,6 +141,17 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   const push = (c: FileChange | undefined): void => {
     if (c) changes.push(c);
   };
+  /**
+   * A managed block put into (or taken out of) a file, with the created-file bookkeeping: a file this run
+   * creates is recorded, and one the generator created that would be left empty is deleted instead.
+   */
+  const ownedBlock = (rel: string, before: string | null, lines: readonly string[] | null): string | null => {
+    let after = applyBlock(rel, before, lines);
+    if (after !== null && before === null) created.add(rel);
+    if (after === '' && created.has(rel)) after = null;
+    if (after === null) created.delete(rel);
+    return after;
+  };
 
   const bucketWarning = a.bucket && a.provider !== 'gcs' ? s3BucketNameWarning(a.bucket) : undefined;
   if (bucketWarning) warnings.push(bucketWarning);
@@ -226,10 +237,7 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     const before = files.read(f.path);
     const keep =
       f.lines ?? (a.provider === 'local' || before === null ? null : (blockLines(f.path, before) ?? null));
-    let after = applyBlock(f.path, before, keep);
-    if (after !== null && before === null) created.add(f.path);
-    if (after === '' && created.has(f.path)) after = null;
-    if (after === null) created.delete(f.path);
+    const after = ownedBlock(f.path, before, keep);
     if (keep !== null && secretsFile?.inside) secretPaths.push(f.path);
     const change = changeOf(f.path, before, after);
     if (change && keep !== null) change.secret = true;
@@ -251,10 +259,7 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
       );
     }
   }
-  let localAfter = applyBlock(localPath, localBefore, localLines);
-  if (localAfter !== null && localBefore === null) created.add(localPath);
-  if (localAfter === '' && created.has(localPath)) localAfter = null;
-  if (localAfter === null) created.delete(localPath);
+  const localAfter = ownedBlock(localPath, localBefore, localLines);
   const localChange = changeOf(localPath, localBefore, localAfter);
   if (localChange && localLines !== null) localChange.secret = true;
   push(localChange);
@@ -266,7 +271,7 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     files.ignored?.(rel, { '.gitignore': gitignore }) ??
     (rel === localPath ? gitignoreCovers(gitignore, project.pkg) : false);
   for (const rel of secretPaths) if (!wouldIgnore(rel, withoutOurs)) ignoreRules.push(`/${rel}`);
-  let gitignoreAfter = applyBlock('.gitignore', gitignoreBefore, ignoreRules.length ? ignoreRules : null);
+  const gitignoreAfter = ownedBlock('.gitignore', gitignoreBefore, ignoreRules.length ? ignoreRules : null);
   const writingSecrets = newSecrets !== null || secretsFileChange !== undefined;
   for (const rel of writingSecrets ? ignoreRules.map((r) => r.slice(1)) : []) {
     if (wouldIgnore(rel, gitignoreAfter)) continue;
@@ -278,9 +283,6 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
       rel === localPath ? 'settings_local' : 'secrets-file',
     );
   }
-  if (gitignoreAfter !== null && gitignoreBefore === null) created.add('.gitignore');
-  if (gitignoreAfter === '' && created.has('.gitignore')) gitignoreAfter = null;
-  if (gitignoreAfter === null) created.delete('.gitignore');
   push(changeOf('.gitignore', gitignoreBefore, gitignoreAfter));
 
   // 4. The documents this provider applies, and the notes; files of other providers are removed.

@@ -331,9 +331,6 @@ export function validateEndpointUrl(url: string): string | undefined {
   if (parsed.hostname === '') {
     return bad(`the URL has no host; expected ${example}`);
   }
-  if (parsed.username !== '' || parsed.password !== '' || /^[a-z]+:\/\/[^/?#]*@/i.test(url)) {
-    return bad('it must not contain credentials (user:password@); give the access keys separately');
-  }
   if (url.includes('?')) {
     return bad('it must not have a query string ("?…")');
   }
@@ -443,9 +440,6 @@ function checkCorsOrigin(origin: string, provider: ProviderId | undefined): stri
   }
   if (tail.startsWith('#')) {
     return bad('an origin has no fragment ("#…")');
-  }
-  if (authority.includes('@')) {
-    return bad('an origin must not contain credentials (user@ or user:password@)');
   }
   if (authority === '') {
     return bad('the origin has no host');

@@ -122,7 +122,7 @@ function checkSecretDestination(ctx: ProvisionContext): string {
   // The overlay's own checks (tracked by git, still committed with our .gitignore rule), run with a stand-in
   // key before any call: a destination that would be refused later is refused now, with nothing created.
   secretOverlay(ctx, { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'x'.repeat(40) });
-  return ctx.flags.secretsFile ?? `${ctx.project.pkg}/settings_local.py (git-ignored)`;
+  return secretDestinationOf(ctx);
 }
 
 /** The overlay as it will be once the app has this key: where the key goes, and the .gitignore rule. */

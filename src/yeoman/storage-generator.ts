@@ -16,7 +16,6 @@ import {
   type Resolved,
 } from '../core/answers.js';
 import { detectProject, type ArchesProject, type ProjectFiles } from '../core/detect.js';
-import { blockLines } from '../core/blocks.js';
 import { optionsFor, type OptionDecl, type OptionValue } from '../core/options.js';
 import {
   acquireLock,
@@ -420,14 +419,9 @@ export class StorageGenerator extends Generator {
     for (const c of this.overlay.changes) {
       const abs = this.destinationPath(c.path);
       if (c.after === null) removeFile(abs);
-      else writeFileAtomic(abs, c.after, { secret: c.secret === true || this.holdsSecret(c.path, c.after) });
+      else writeFileAtomic(abs, c.after, { secret: c.secret === true });
     }
     writeYoRc(root, { ...ours });
-  }
-
-  /** settings_local.py with its secrets block: 0600, also when it existed with wider bits. */
-  private holdsSecret(rel: string, after: string): boolean {
-    return rel === `${this.project.pkg}/settings_local.py` && blockLines(rel, after) !== undefined;
   }
 
   end(): void {
