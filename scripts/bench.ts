@@ -334,12 +334,12 @@ function main(): number {
 
 /** The real AWS plan for one bench bucket and user: discovery, then planAws with hooks that keep nothing. */
 async function benchPlan(
-  clients: import('../src/core/provision/types.js').AwsClients,
+  clients: import('../lib/provision/types.js').AwsClients,
   bucket: string,
   iamUser: string,
   region: string,
-): Promise<ReturnType<typeof import('../src/core/provision/aws.js').planAws>> {
-  const { discoverAws, planAws } = await import('../src/core/provision/aws.js');
+): Promise<ReturnType<typeof import('../generators/aws/provisioner.js').planAws>> {
+  const { discoverAws, planAws } = await import('../generators/aws/provisioner.js');
   const input = {
     answers: {
       provider: 'aws' as const,
@@ -367,7 +367,7 @@ async function benchPlan(
 async function benchProvisioning(iterations: number, latencyMs = 40): Promise<number> {
   const { startS3rver } = await import('../test/helpers/s3rver.js');
   const { FakeAws } = await import('../test/helpers/fake-aws.js');
-  const { runSteps } = await import('../src/core/provision/runner.js');
+  const { runSteps } = await import('../lib/provision/runner.js');
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const server = await startS3rver();
@@ -513,8 +513,8 @@ async function benchProbeDelay(runs = 3, propagationMs = 3000): Promise<number> 
  */
 async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<number> {
   const { startAwsHttp } = await import('../test/helpers/aws-http.js');
-  const { createClients } = await import('../src/core/provision/clients.js');
-  const { runSteps } = await import('../src/core/provision/runner.js');
+  const { createClients } = await import('../lib/provision/clients.js');
+  const { runSteps } = await import('../lib/provision/runner.js');
   const walls: number[] = [];
   let critical = 0;
   let chain: string[] = [];

@@ -1,7 +1,7 @@
 /** Shared assertions and fixtures for the core tests. */
 import assert from 'node:assert/strict';
-import type { ProjectFiles } from '../../src/core/detect.js';
-import { UserError } from '../../src/core/types.js';
+import type { ProjectFiles } from '../../lib/detect.js';
+import { UserError } from '../../lib/types.js';
 
 /** Runs fn, expecting a UserError whose message contains every part (string) or matches it (RegExp). */
 export function throwsUser(fn: () => unknown, ...parts: (string | RegExp)[]): UserError {

@@ -618,7 +618,7 @@ describe('aws-http: a loopback AWS fake that real SDK clients talk to', function
   });
 
   it('an operator policy is enforced too (the README policy allows the app bucket and user only)', async function () {
-    const { awsOperatorPolicy } = await import('../../src/core/policies.js');
+    const { awsOperatorPolicy } = await import('../../lib/policies.js');
     const bucket = name();
     const f = await fake({ operatorPolicy: awsOperatorPolicy(bucket, 'app', DEFAULT_ACCOUNT) });
     await create(f, bucket);

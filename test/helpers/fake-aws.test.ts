@@ -56,7 +56,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AccessKey, AwsClients } from '../../src/core/provision/types.js';
+import type { AccessKey, AwsClients } from '../../lib/provision/types.js';
 import { FakeAws, type FakeAwsOptions } from './fake-aws.js';
 import { startS3rver, type RunningS3 } from './s3rver.js';
 

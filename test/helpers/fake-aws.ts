@@ -20,7 +20,7 @@ import * as IAM from '@aws-sdk/client-iam';
 import * as S3 from '@aws-sdk/client-s3';
 import * as STS from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { AccessKey, AwsClients } from '../../src/core/provision/types.js';
+import type { AccessKey, AwsClients } from '../../lib/provision/types.js';
 import { S3RVER_KEY } from './s3rver.js';
 
 export interface FakeAwsOptions {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import helpers, { type RunResult } from 'yeoman-test';
+import { PROVIDER_IDS } from '../../generators/registry.js';
 import { writeProject, type FixtureId } from './projects.js';
 
 /**
@@ -81,7 +82,9 @@ export async function runGenerator(
   }
   try {
     return await helpers
-      .run(generatorPath(name))
+      .run(generatorPath(name), { namespace: `arches-storage:${name}` })
+      // The app generator composes with a provider's by namespace, as yo and the bin register them.
+      .withGenerators(PROVIDER_IDS.map((id) => [generatorPath(id), { namespace: `arches-storage:${id}` }]))
       .cd(dir)
       // A copy: Yeoman adds camelCase keys to the options object it is given.
       .withOptions({ ...options })

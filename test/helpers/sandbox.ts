@@ -72,7 +72,7 @@ export function runSnippet(
 ): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'arches-snippet-'));
   const file = path.join(dir, 'snippet.mts');
-  const safefs = path.join(ROOT, 'src/core/safefs.ts');
+  const safefs = path.join(ROOT, 'lib/safefs.ts');
   writeFileSync(file, `import * as safefs from ${JSON.stringify(safefs)};\n${code}\n`, { mode: 0o644 });
   spawnSync('chmod', ['755', dir]);
   const args = ['--import', 'tsx/esm', file];
@@ -87,7 +87,7 @@ export function runSnippet(
 export function startSnippet(code: string): ReturnType<typeof spawn> {
   const dir = mkdtempSync(path.join(tmpdir(), 'arches-snippet-'));
   const file = path.join(dir, 'snippet.mts');
-  const safefs = path.join(ROOT, 'src/core/safefs.ts');
+  const safefs = path.join(ROOT, 'lib/safefs.ts');
   writeFileSync(file, `import * as safefs from ${JSON.stringify(safefs)};\n${code}\n`);
   return spawn(process.execPath, ['--import', 'tsx/esm', file], {
     cwd: ROOT,

@@ -1,0 +1,61 @@
+/**
+ * `yo arches-storage` and `arches-storage app`: asks where uploaded files should go, then runs that
+ * provider's generator (by namespace) with the same options.
+ */
+import Generator, { type Storage } from 'yeoman-generator';
+import { cliValue } from '../../lib/answers.js';
+import { fromEnvironment, SKIP_PROMPTS, PROJECT } from '../../lib/options.js';
+import { readOurs } from '../../lib/safefs.js';
+import { UserError } from '../../lib/types.js';
+import { declareOptions, inertConfig, promptsAllowed, type StoredConfig } from '../base/storage-generator.js';
+import { optionsFor, PROVIDER_OPTION, providerById } from '../registry.js';
+
+export default class AppGenerator extends Generator {
+  constructor(args: string[], options: Generator['options']) {
+    // The project's npm dependencies are not ours to install: no package-manager step.
+    super(args, options, { customInstallTask: true });
+    declareOptions(this, optionsFor('app'));
+    this.description = 'Move an Arches project’s uploaded files to cloud storage (asks for the provider)';
+  }
+
+  /** .yo-rc.json is read and written by the core (one line for a broken file), never by Yeoman's Storage. */
+  override get config(): Storage {
+    return inertConfig(this);
+  }
+
+  async prompting(): Promise<void> {
+    const explicit = cliValue(PROVIDER_OPTION, this.options) ?? fromEnvironment(PROVIDER_OPTION, process.env);
+    const skipValue = cliValue(SKIP_PROMPTS, this.options) ?? fromEnvironment(SKIP_PROMPTS, process.env);
+    const project = cliValue(PROJECT, this.options) ?? fromEnvironment(PROJECT, process.env);
+    if (typeof project === 'string') this.destinationRoot(project);
+    const stored = (readOurs(this.destinationRoot()) as StoredConfig).provider;
+    const remembered = stored === 'app' ? undefined : stored;
+    let provider = typeof explicit === 'string' ? explicit : undefined;
+    if (!provider && promptsAllowed(typeof skipValue === 'boolean' ? skipValue : undefined)) {
+      ({ provider } = await this.prompt<{ provider: string }>({
+        type: 'select',
+        name: 'provider',
+        message: PROVIDER_OPTION.question!,
+        choices: [...PROVIDER_OPTION.choices!],
+        default: remembered,
+      }));
+    }
+    provider ??= remembered;
+    if (!provider) {
+      throw new UserError(
+        `Missing required option: --provider (or ${PROVIDER_OPTION.env}). Nothing was written.`,
+        'provider',
+        2,
+      );
+    }
+    const invalid = PROVIDER_OPTION.validate!(provider, {});
+    if (invalid) throw new UserError(`--provider: ${invalid}. Nothing was written.`, 'provider', 2);
+    // Forward every option the user gave; the provider generator resolves the rest the same way.
+    const forwarded: Record<string, unknown> = {};
+    for (const o of providerById(provider).options) {
+      const v = cliValue(o, this.options);
+      if (v !== undefined) forwarded[o.name] = v;
+    }
+    await this.composeWith(`arches-storage:${provider}`, forwarded);
+  }
+}

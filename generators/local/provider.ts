@@ -1,0 +1,22 @@
+/** Local files: back to Django's FileSystemStorage, removing everything the generator added. */
+import { LEADING, TRAILING } from '../../lib/options.js';
+import type { StorageProvider } from '../../lib/provider.js';
+
+const local: StorageProvider = {
+  id: 'local',
+  label: 'Local files on this server',
+  title: 'local files (Django FileSystemStorage)',
+  summary: 'back to local files: removes everything the generator added',
+  options: [...LEADING, ...TRAILING],
+  backend: null,
+  settings: () => [],
+  secrets: () => [],
+  secretEnvironment: [],
+  packages: null,
+  documentNames: [],
+  documents: () => [],
+  configured: () => [],
+  provisions: false,
+};
+
+export default local;
