@@ -467,8 +467,13 @@ function checkCorsOrigin(origin: string, rules: CorsRules | undefined): string |
   if (parsed.hostname === '') {
     return bad('the origin has no host');
   }
-  if (/[A-Z]/.test(authority)) {
-    return bad(`browsers send origins in lowercase: use ${quote(origin.toLowerCase())}`);
+  // The canonical form is the WHATWG URL serialisation of the origin: what a browser sends in `Origin`.
+  const wild = (o: string): string => (wildcard ? o.replace('://wildcard.', '://*.') : o);
+  const canonical = wild(parsed.origin);
+  if (canonical === origin) return undefined;
+  // Say which rule the given form breaks, where one reason explains the difference.
+  if (canonical === origin.toLowerCase()) {
+    return bad(`browsers send origins in lowercase: use ${quote(canonical)}`);
   }
   const port = /:(\d*)$/.exec(hostPort);
   if (port !== null && parsed.port === '') {
@@ -478,11 +483,7 @@ function checkCorsOrigin(origin: string, rules: CorsRules | undefined): string |
         : `browsers omit the default port ${port[1]} for ${scheme[1]}: drop ":${port[1]}"`,
     );
   }
-  if (parsed.host !== hostPort) {
-    const canonical = `${scheme[1]}://${wildcard ? `*${parsed.host.slice('wildcard'.length)}` : parsed.host}`;
-    return bad(`browsers send this origin as ${quote(canonical)}: use that form`);
-  }
-  return undefined;
+  return bad(`browsers send this origin as ${quote(canonical)}: use that form`);
 }
 
 /** Splits comma-separated entries, trims them, drops empty ones and duplicates (first one wins). */
