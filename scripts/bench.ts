@@ -24,6 +24,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BEGIN } from '../lib/blocks.js';
 import { writeProject } from '../test/helpers/projects.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -197,7 +198,7 @@ function setup(): Comparison[] {
     ],
     check: (cwd) => {
       const settings = readFileSync(path.join(cwd, 'demo_heritage/settings.py'), 'utf8');
-      if (!settings.includes('# >>> arches-storage')) return 'the overlay was not written to settings.py';
+      if (!settings.includes(BEGIN)) return 'the overlay was not written to settings.py';
       if (!existsSync(path.join(cwd, 'arches-storage/cors.json')))
         return 'arches-storage/cors.json is missing';
       return null;

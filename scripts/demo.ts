@@ -26,6 +26,7 @@ import {
   HeadBucketCommand,
   type PutBucketCorsCommandInput,
 } from '@aws-sdk/client-s3';
+import { MARK_PREFIX_BEGIN, MARK_PREFIX_END } from '../lib/blocks.js';
 import { writeProject } from '../test/helpers/projects.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../test/helpers/s3rver.js';
 
@@ -171,11 +172,11 @@ function prepareDir(requested: string | undefined): State {
   return { dir, keep: true };
 }
 
-/** The lines between the `# >>> arches-storage` and `# <<< arches-storage` markers (both included). */
+/** The lines between our markers (lib/blocks.ts: BEGIN … END, both included). */
 function managedBlock(text: string): string | null {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('# >>> arches-storage'));
-  const end = lines.findIndex((l, i) => i > start && l.startsWith('# <<< arches-storage'));
+  const start = lines.findIndex((l) => l.startsWith(MARK_PREFIX_BEGIN));
+  const end = lines.findIndex((l, i) => i > start && l.startsWith(MARK_PREFIX_END));
   return start >= 0 && end > start ? lines.slice(start, end + 1).join('\n') : null;
 }
 

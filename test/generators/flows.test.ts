@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { END, MARK_PREFIX_END } from '../../lib/blocks.js';
 import { freshProject, NO_PROMPT, PROVIDER_OPTIONS, runBin, runGenerator, snapshot } from '../helpers/run.js';
 
 const PKG = 'demo_heritage';
@@ -236,10 +237,7 @@ describe('generator flows', function () {
       const dir = project('7.4');
       await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
       const settings = path.join(dir, PKG, 'settings.py');
-      writeFileSync(
-        settings,
-        readFileSync(settings, 'utf8').replace('# <<< arches-storage <<<', '# <<< arches-storage end'),
-      );
+      writeFileSync(settings, readFileSync(settings, 'utf8').replace(END, `${MARK_PREFIX_END} end`));
       await assertRefused(dir, () => runGenerator('gcs', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }), [
         /settings\.py:\d+/,
         /markers were edited or duplicated/,

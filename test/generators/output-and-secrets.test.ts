@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MARK_PREFIX_BEGIN } from '../../lib/blocks.js';
 import { BIN, freshProject, ROOT, runBin, snapshot } from '../helpers/run.js';
 
 const PKG = 'demo_heritage';
@@ -134,7 +135,7 @@ describe('output, exit codes and secrets (bin)', function () {
     it('1 for a refusal (edited markers), one line per problem, no stack', () => {
       const dir = project();
       const settings = path.join(dir, PKG, 'settings.py');
-      writeFileSync(settings, readFileSync(settings, 'utf8') + '\n# >>> arches-storage: edited\n');
+      writeFileSync(settings, readFileSync(settings, 'utf8') + `\n${MARK_PREFIX_BEGIN}: edited\n`);
       const r = runBin([...S3C, '--project', dir]);
       assert.equal(r.status, 1, r.stderr);
       noStack(r.stderr);

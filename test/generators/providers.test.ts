@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { BEGIN, END } from '../../lib/blocks.js';
 import { FIXTURES } from '../helpers/projects.js';
 import { freshProject, NO_PROMPT, PROVIDER_OPTIONS, runGenerator, snapshot } from '../helpers/run.js';
 
 const PKG = 'demo_heritage';
-const BEGIN = '# >>> arches-storage: managed by generator-arches-storage, re-run it to change >>>';
-const END = '# <<< arches-storage <<<';
 
 const EXPECTED: Record<
   string,

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { applyBlock, BEGIN, blockLines, END, eolOf, findBlock } from '../../lib/blocks.js';
+import {
+  applyBlock,
+  BEGIN,
+  blockLines,
+  END,
+  eolOf,
+  findBlock,
+  MARK_PREFIX_BEGIN,
+  MARK_PREFIX_END,
+  renderBlock,
+} from '../../lib/blocks.js';
 import { throwsUser } from '../helpers/assert.js';
 
-// The marker lines, written out by hand: the tests must notice if they change.
-const B = '# >>> arches-storage: managed by generator-arches-storage, re-run it to change >>>';
-const E = '# <<< arches-storage <<<';
+const B = BEGIN;
+const E = END;
 const LINES = ['import os', '', 'X = "one"'];
 const OTHER = ['Y = 2', 'Z = 3'];
 
@@ -19,8 +28,10 @@ const lineOffset =
 
 describe('core/blocks', () => {
   it('the marker constants are the documented lines', () => {
-    assert.equal(BEGIN, B);
-    assert.equal(END, E);
+    // Written out by hand here (and only here): the tests must notice if they change.
+    assert.equal(BEGIN, '# >>> arches-storage: managed by generator-arches-storage, re-run it to change >>>');
+    assert.equal(END, '# <<< arches-storage <<<');
+    assert.ok(BEGIN.startsWith(MARK_PREFIX_BEGIN) && END.startsWith(MARK_PREFIX_END));
   });
 
   describe('insert, replace, remove: byte for byte', () => {
@@ -126,7 +137,14 @@ describe('core/blocks', () => {
     it('reports the span and whether the block ends the file', () => {
       const content = `a\n${B}\nx\n${E}\nb\n`;
       const span = findBlock('f.py', content);
-      assert.deepEqual(span, { start: 2, end: 2 + B.length + 1 + 2 + E.length + 1, endsAtEof: false });
+      assert.deepEqual(span, {
+        start: 2,
+        end: 2 + B.length + 1 + 2 + E.length + 1,
+        endsAtEof: false,
+        beginLine: 2,
+        endLine: 4,
+        indent: '',
+      });
       assert.equal(content.slice(span!.start, span!.end), `${B}\nx\n${E}\n`);
       const atEof = `a\n${B}\nx\n${E}`;
       assert.equal(findBlock('f.py', atEof)!.endsAtEof, true);
@@ -134,6 +152,60 @@ describe('core/blocks', () => {
     });
     it('accepts indented markers', () => {
       assert.deepEqual(blockLines('f.py', `if True:\n    ${B}\n    x = 1\n    ${E}\n`), ['    x = 1']);
+      assert.equal(findBlock('f.py', `if True:\n\t  ${B}\n\t  ${E}\n`)!.indent, '\t  ');
+    });
+
+    it('markerLine: only the lines it names can hold markers', () => {
+      // Line 2 is, say, inside a multi-line string: text, not a marker, even edited-looking.
+      const content = `s = """\n${MARK_PREFIX_BEGIN}: a string\n"""\n${B}\nx\n${E}\n`;
+      throwsUser(() => findBlock('f.toml', content), 'f.toml:2', 'edited start marker');
+      const span = findBlock('f.toml', content, { markerLine: (line) => line !== 2 });
+      assert.deepEqual([span?.beginLine, span?.endLine], [4, 6]);
+      // An end marker on a line that cannot hold one leaves the start without its end.
+      throwsUser(
+        () => findBlock('f.toml', content, { markerLine: (line) => line !== 2 && line !== 6 }),
+        'f.toml:4',
+        'without its end',
+      );
+    });
+
+    it('inside: a block outside the given range is refused at its start line', () => {
+      const content = `a = [\n  ${B}\n  ${E}\n]\nb = 1\n`;
+      const arrayRange = [4, content.indexOf(']') + 1] as const;
+      assert.equal(
+        findBlock('f.toml', content, { inside: { range: arrayRange, what: 'the array' } })!.beginLine,
+        2,
+      );
+      const moved = `a = [\n]\n${B}\n${E}\n`;
+      const e = throwsUser(
+        () => findBlock('f.toml', moved, { inside: { range: [4, 7], what: 'the array' } }),
+        'f.toml:3',
+        'must stay inside the array',
+        'Nothing was written',
+      );
+      assert.equal(e.exitCode, 1);
+      throwsUser(
+        () => findBlock('f.toml', moved, { inside: { range: undefined, what: 'the array' } }),
+        'f.toml:3',
+      );
+      assert.equal(findBlock('f.toml', 'a = 1\n', { inside: { range: undefined, what: 'x' } }), undefined);
+    });
+  });
+
+  describe('indentation', () => {
+    it('renderBlock indents every line but blank ones', () => {
+      assert.equal(renderBlock(['a', '', 'b'], '\r\n', '  '), `  ${B}\r\n  a\r\n\r\n  b\r\n  ${E}\r\n`);
+    });
+
+    it('a new block takes the given indent; one that exists keeps its own', () => {
+      const original = 'x = [\n]\n';
+      const out = applyBlock('f.toml', original, ['"a",'], () => 6, '\t')!;
+      assert.equal(out, `x = [\n\t${B}\n\t"a",\n\t${E}\n]\n`);
+      assert.equal(
+        applyBlock('f.toml', out, ['"b",'], () => 0, '        '),
+        `x = [\n\t${B}\n\t"b",\n\t${E}\n]\n`,
+      );
+      assert.equal(applyBlock('f.toml', out, null), original);
     });
   });
 
@@ -141,13 +213,13 @@ describe('core/blocks', () => {
     const cases: ReadonlyArray<readonly [string, string, string, RegExp]> = [
       [
         'an edited start marker',
-        `a = 1\n# >>> arches-storage: managed by me now >>>\nx = 1\n${E}\n`,
+        `a = 1\n${MARK_PREFIX_BEGIN}: managed by me now >>>\nx = 1\n${E}\n`,
         'pkg/settings.py:2',
         /start marker/,
       ],
       [
         'an edited end marker',
-        `a = 1\n${B}\nx = 1\n# <<< arches-storage (edited) <<<\n`,
+        `a = 1\n${B}\nx = 1\n${MARK_PREFIX_END} (edited) <<<\n`,
         'pkg/settings.py:4',
         /end marker/,
       ],

@@ -1,26 +1,30 @@
 import assert from 'node:assert/strict';
 import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import {
+  BEGIN as BLOCK_BEGIN,
+  END as BLOCK_END,
+  MARK_PREFIX_BEGIN,
+  MARK_PREFIX_END,
+} from '../../lib/blocks.js';
+import { decideDependencies } from '../../lib/deps.js';
+import { evaluateMarker } from '../../lib/markers.js';
+import {
   ADDED_KEY_NOTE,
   applyPyprojectBlock,
-  applyRequirementsBlock,
-  BLOCK_BEGIN,
-  BLOCK_END,
-  CREATED_FILE_HEADER,
-  decideDependencies,
-  evaluateMarker,
-  formatRequirement,
   INLINE_ARRAY_NOTE,
-  markerOf,
-  normalizeName,
   readPyprojectDependencies,
+} from '../../lib/pyproject.js';
+import { normalizeName } from '../../lib/releases.js';
+import {
+  applyRequirementsBlock,
+  CREATED_FILE_HEADER,
+  formatRequirement,
+  markerOf,
   readRequirements,
   readRequirementsTree,
-  specifiersIntersect,
-  specifierWithin,
   type Declared,
   type RequirementsTree,
-} from '../../lib/deps.js';
+} from '../../lib/requirements.js';
 import { type NeededPackage } from '../../lib/types.js';
 import { throwsUser } from '../helpers/assert.js';
 
@@ -50,50 +54,6 @@ describe('core/deps', () => {
       assert.equal(formatRequirement(STORAGES), 'django-storages[s3]==1.14.6');
       assert.equal(formatRequirement(DJANGO), 'Django==3.2.25');
       assert.equal(formatRequirement(pkg('x', '>=1, <2', '', ['a', 'b'])), 'x[a,b]>=1,<2');
-    });
-  });
-
-  describe('PEP 440 intersection', () => {
-    const cases: Array<[string, string, boolean]> = [
-      ['==1.9.1', '>=1.14', false],
-      ['>=4.2,<5', '>=4.2.16,<5.0.0', true],
-      ['~=1.14.0', '>=1.14.6', true],
-      ['<4.2.16', '>=4.2.16,<5', false],
-      ['<=4.2.16', '>=4.2.16,<5', true],
-      ['>4.2.16', '==4.2.16', false],
-      ['>4.2.16', '==4.2.16.post1', false], // `>V` excludes V's post-releases
-      ['<5', '==5.0rc1', false], // `<V` excludes V's pre-releases
-      ['>=5.0a1', '<5', false],
-      ['==3.2.*', '==3.2.25', true],
-      ['==3.2.*', '>=3.3', false],
-      ['!=3.2.*', '>=3.2.20,<3.3', false],
-      ['!=3.2.25', '==3.2.25', false],
-      ['!=3.2.24', '==3.2.25', true],
-      ['~=2.2', '>=3', false],
-      ['~=2.2', '>=2.9', true],
-      ['~=1.14', '==1.14.6', true],
-      ['===1.14.6', '>=1.14', true],
-      ['===not-a-version', '>=0', false],
-      ['==1.0+local', '==1.0', true],
-      ['', '==3.2.25', true],
-      ['>=5.2.2,<6.0.0', '>=4.2.16,<5.0.0', false],
-    ];
-    for (const [a, b, expected] of cases) {
-      it(`${a || '(any)'} ∩ ${b} is ${expected ? 'non-empty' : 'empty'}`, () => {
-        assert.equal(specifiersIntersect(a, b), expected);
-        assert.equal(specifiersIntersect(b, a), expected);
-      });
-    }
-    it('epochs order above every plain version', () => {
-      assert.equal(specifiersIntersect('>=1!1.0', '<9999'), false);
-      assert.equal(specifiersIntersect('>=1!1.0', '>=1'), true);
-    });
-    it('subset test', () => {
-      assert.equal(specifierWithin('==3.2.25', '==3.2.25'), true);
-      assert.equal(specifierWithin('>=3.2', '==3.2.25'), false);
-      assert.equal(specifierWithin('>=4.2.16,<5', '>=4.2.16,<5.0.0'), true);
-      assert.equal(specifierWithin('~=4.2.16', '>=4.2.16,<5'), true);
-      assert.equal(specifierWithin('', '>=1.14'), false);
     });
   });
 
@@ -232,8 +192,8 @@ describe('core/deps', () => {
     });
 
     const tampered: Record<string, [string, number]> = {
-      'edited begin marker': [`a\n# >>> arches-storage: managed\nx==1\n${BLOCK_END}\n`, 2],
-      'edited end marker': [`a\n${BLOCK_BEGIN}\nx==1\n# <<< arches-storage <<< (edited)\n`, 4],
+      'edited begin marker': [`a\n${MARK_PREFIX_BEGIN}: managed\nx==1\n${BLOCK_END}\n`, 2],
+      'edited end marker': [`a\n${BLOCK_BEGIN}\nx==1\n${BLOCK_END} (edited)\n`, 4],
       'begin without end': [`a\n${BLOCK_BEGIN}\nx==1\n`, 2],
       'end without begin': [`a\nx==1\n${BLOCK_END}\n`, 3],
       'two begins': [`${BLOCK_BEGIN}\n${BLOCK_BEGIN}\nx\n${BLOCK_END}\n`, 2],
@@ -292,11 +252,11 @@ describe('core/deps', () => {
         '[project]',
         'name = "x"',
         'description = """',
-        '# >>> arches-storage: not a marker, a string',
+        `${MARK_PREFIX_BEGIN}: not a marker, a string`,
         'dependencies = [',
         '"""',
         "readme = '''",
-        '# <<< arches-storage <<< also a string',
+        `${BLOCK_END} also a string`,
         "'''",
         'dependencies = [',
         '    "arches>=7.6.0,<7.7.0",',
@@ -357,6 +317,16 @@ describe('core/deps', () => {
         out,
         `[project]\nname = "x"\ndependencies = [\n  ${BLOCK_BEGIN}\n  "boto3>=1.26",\n  ${BLOCK_END}\n  "arches>=7.6.0,<7.7.0",\n  "foo"\n]\n`,
       );
+    });
+
+    it('the block is whole lines: blanks after `[` stay on its line, nothing follows the end marker', () => {
+      const original = '[project]\ndependencies = [  \n\t"a",\n]\n';
+      const out = applyPyprojectBlock(PYPROJECT, original, [BOTO]);
+      assert.equal(
+        out,
+        `[project]\ndependencies = [  \n\t${BLOCK_BEGIN}\n\t"boto3>=1.26",\n\t${BLOCK_END}\n\t"a",\n]\n`,
+      );
+      assert.equal(applyPyprojectBlock(PYPROJECT, out, []), original);
     });
 
     it('opens an inline array on new lines, with a note for the way back', () => {
@@ -435,8 +405,8 @@ describe('core/deps', () => {
 
     const good = applyPyprojectBlock(PYPROJECT, std, ADD1);
     const tampered: Record<string, [string, number]> = {
-      'edited begin marker': [good.replace(BLOCK_BEGIN, '# >>> arches-storage (mine now)'), 5],
-      'edited end marker': [good.replace(BLOCK_END, '# <<< arches-storage'), 8],
+      'edited begin marker': [good.replace(BLOCK_BEGIN, `${MARK_PREFIX_BEGIN} (mine now)`), 5],
+      'edited end marker': [good.replace(BLOCK_END, MARK_PREFIX_END), 8],
       'begin without end': [good.replace(BLOCK_END, ''), 5],
       'end without begin': [good.replace(BLOCK_BEGIN, ''), 8],
       'two begins': [good.replace(`"Django==3.2.25",`, `"Django==3.2.25",\n    ${BLOCK_BEGIN}`), 7],
@@ -592,6 +562,67 @@ describe('core/deps', () => {
         `${PYPROJECT}:5`,
         'django-storages==1.9.1',
       );
+    });
+
+    describe('over the real releases', () => {
+      const ARCHES8 = pkg('Django', '>=5.2.3,<6.0.0', '>=5.2.3,<6.0.0');
+
+      it('the warning for a wider declaration names a real release outside the range', () => {
+        const [d] = decideDependencies([DJANGO], [decl('Django>=3.2', 4)]);
+        assert.match(d!.warning!, /also allows Django versions outside ==3\.2\.25, such as 6\.0\.9 \(/);
+      });
+
+      it('refuses a declaration whose real releases all lie outside, even when its bounds overlap', () => {
+        // As numbers, >=3.2.25,<4.1 and >3.2.25,<4 overlap (3.2.26, 3.3 …); no such Django was ever released.
+        const between = pkg('Django', '>3.2.25,<4', '>3.2.25,<4');
+        throwsUser(
+          () => decideDependencies([between], [decl('Django>=3.2.25,<4.1')]),
+          '`Django>=3.2.25,<4.1` admits no version in Django>3.2.25,<4',
+        );
+        const [d] = decideDependencies([ARCHES8], [decl('Django>4.2.30,<5.2.4')]);
+        assert.equal(d!.action, 'keep');
+        assert.match(d!.warning!, /outside >=5\.2\.3,<6\.0\.0, such as 5\.2\.2 \(/);
+      });
+
+      it('a declaration no listed release satisfies is kept unchecked, with a warning saying why', () => {
+        for (const text of ['Django>=6.1', 'Django==5.2.99', 'Django==6.0rc1']) {
+          const [d] = decideDependencies([ARCHES8], [decl(text, 7)]);
+          assert.equal(d!.action, 'keep', text);
+          assert.match(
+            d!.warning!,
+            /^myproj\/install\/requirements\.txt:7: `[^`]+` admits no Django release the generator knows \(Django's release notes, up to 6\.0\.9 and 5\.2\.18 \(October 6, 2026\)\), so it was not checked against Django>=5\.2\.3,<6\.0\.0 \(/,
+            text,
+          );
+        }
+      });
+
+      it('a package without a release list: only the named versions are tried, and the warning says so', () => {
+        const identity = pkg('azure-identity', '>=1.15', '>=1.15');
+        const [kept] = decideDependencies([identity], [decl('azure-identity>=1.16')]);
+        assert.equal(kept!.action, 'keep');
+        assert.match(kept!.warning!, /no release list for azure-identity.*1\.17 satisfies both/);
+        // No named version satisfies both: not refused (the list could have one), but not checked either.
+        const [unchecked] = decideDependencies([identity], [decl('azure-identity==1.2')]);
+        assert.equal(unchecked!.action, 'keep');
+        assert.match(
+          unchecked!.warning!,
+          /was not checked against azure-identity>=1\.15 .*none satisfies both/,
+        );
+      });
+
+      it('a constraint that only a beta satisfies counts that beta', () => {
+        const azure = pkg('azure-storage-blob', '>=12.17,<13', '>=12');
+        const declared = readRequirementsTree(
+          (rel) => (rel === 'c.txt' ? 'azure-storage-blob==12.30.0b1\n' : '-c c.txt\n'),
+          'requirements.txt',
+        ).declared;
+        const [d] = decideDependencies([azure], declared);
+        assert.deepEqual([d!.action, d!.warning], ['add', undefined]);
+        throwsUser(
+          () => decideDependencies([pkg('azure-storage-blob', '==12.29.0', '==12.29.0')], declared),
+          'c.txt:1',
+        );
+      });
     });
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { BEGIN, END, MARK_PREFIX_BEGIN, MARK_PREFIX_END } from '../../lib/blocks.js';
 import { detectProject } from '../../lib/detect.js';
 import { buildOverlay, type Overlay } from '../../lib/overlay.js';
 import type { ProviderId, StorageAnswers, StorageSecrets } from '../../lib/types.js';
@@ -196,7 +197,7 @@ describe('core/overlay', () => {
         const s = stateOf(id);
         run(s, 'aws');
         const text = s.map.get(SETTINGS)!;
-        const block = text.indexOf('# >>> arches-storage');
+        const block = text.indexOf(BEGIN);
         assert.ok(block > text.indexOf('INSTALLED_APPS = ('), id);
         assert.ok(block < text.indexOf('from .package_settings import'), id);
         assert.ok(text.includes(style), id);
@@ -205,7 +206,7 @@ describe('core/overlay', () => {
           false,
           id,
         );
-        assert.equal(text.match(/# >>> arches-storage/g)?.length, 1);
+        assert.equal(text.split(MARK_PREFIX_BEGIN).length - 1, 1);
       }
     });
   });
@@ -385,10 +386,7 @@ describe('core/overlay', () => {
     it('edited markers in settings.py', () => {
       const s = stateOf('7.4');
       run(s, 'aws');
-      s.map.set(
-        SETTINGS,
-        s.map.get(SETTINGS)!.replace('# <<< arches-storage <<<', '# <<< arches-storage (mine) <<<'),
-      );
+      s.map.set(SETTINGS, s.map.get(SETTINGS)!.replace(END, `${MARK_PREFIX_END} (mine) <<<`));
       throwsUser(() => run(s, 'gcs'), SETTINGS);
       throwsUser(() => run(s, 'local'), SETTINGS);
     });
