@@ -53,6 +53,12 @@ describe('test/helpers/projects fixtures', () => {
         assert.ok(fs.existsSync(path.join(dir, rel(info.packageJson))));
       });
 
+      it('fills in every placeholder of the fixture directory', () => {
+        assert.ok(!fs.existsSync(path.join(dir, '__pkg__')));
+        assert.ok(!fs.existsSync(path.join(dir, '_gitignore')));
+        for (const f of info.files.map(rel)) assert.doesNotMatch(read(dir, f), /\{\{|\}\}|__pkg__/, f);
+      });
+
       it('has the settings.py structure of its line', () => {
         const s = read(dir, `${pkg}/settings.py`);
         assert.match(s, /^try:\n {4}from arches\.settings import \*\nexcept ImportError:\n {4}pass$/m);
