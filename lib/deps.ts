@@ -5,7 +5,7 @@
  * each package (lib/releases.ts): a declaration that no needed release satisfies is refused, naming its file:line
  * and why the package is needed.
  */
-import { compareSpecifiers, isSpecifier, normalizeName } from './releases.js';
+import { compareSpecifiers, isSpecifier, namedIntersection, normalizeName } from './releases.js';
 import {
   formatRequirement,
   locateDeclared,
@@ -66,11 +66,15 @@ function judge(p: NeededPackage, spec: string): Verdict {
     if (c.both !== undefined)
       return { kind: 'fits', ...(c.onlyFirst === undefined ? {} : { outside: c.onlyFirst }) };
     if (c.firstAdmitsAny) return { kind: 'conflict' };
+    // Only a release made since the list could satisfy it: refused when even such a release could not meet
+    // what is needed (`>=6.1` against `<6.0.0`), kept with a warning when one could (`==5.2.99`).
+    const meeting = namedIntersection(spec, p.accept);
+    if (meeting === undefined) return { kind: 'conflict' };
     return {
       kind: 'unchecked',
       why:
         `admits no ${p.name} release the generator knows (${c.list.source}), so it was not checked against ` +
-        `${want} (${p.reason}).`,
+        `${want} (${p.reason}); a later release such as ${meeting} would satisfy both.`,
     };
   }
   const noList = `the generator has no release list for ${p.name}, so it tried only the versions the two specifiers name`;

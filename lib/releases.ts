@@ -180,6 +180,18 @@ function namedVersions(...specs: string[]): string[] {
   return [...out].sort(compare);
 }
 
+/**
+ * A version that satisfies both specifiers among the versions they name (and the next release at each one's
+ * last segment), or undefined. For a declaration no listed release satisfies: a release made since the list can
+ * only meet the other specifier if such a version does, so none means the two can never meet. (Where both
+ * bounds are exclusive and one unlisted release between them is the only meeting point, e.g. `>6.0.9` and
+ * `<6.0.11`, this misses it and the declaration is refused: the refusal names both specifiers.)
+ */
+export function namedIntersection(a: string, b: string): string | undefined {
+  const pre = namesPrerelease(a) || namesPrerelease(b);
+  return filter(filter(namedVersions(a, b), a, { prereleases: pre }), b, { prereleases: pre }).at(-1);
+}
+
 export interface SpecifierComparison {
   /** The newest release that satisfies both specifiers, if one was found. */
   both?: string;

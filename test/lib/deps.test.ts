@@ -584,13 +584,23 @@ describe('core/deps', () => {
         assert.match(d!.warning!, /outside >=5\.2\.3,<6\.0\.0, such as 5\.2\.2 \(/);
       });
 
-      it('a declaration no listed release satisfies is kept unchecked, with a warning saying why', () => {
-        for (const text of ['Django>=6.1', 'Django==5.2.99', 'Django==6.0rc1']) {
+      it('a declaration no listed release satisfies: refused when no later release could meet the need either', () => {
+        // Django 6.1 or an rc of 6.0 can never satisfy <6.0.0, whatever has been released since the list.
+        for (const text of ['Django>=6.1', 'Django==6.0rc1', 'Django~=6.1']) {
+          throwsUser(
+            () => decideDependencies([ARCHES8], [decl(text, 7)]),
+            `myproj/install/requirements.txt:7: \`${text}\` admits no version in Django>=5.2.3,<6.0.0`,
+          );
+        }
+      });
+
+      it('a declaration no listed release satisfies is kept unchecked when a later release could, with a warning', () => {
+        for (const text of ['Django==5.2.99', 'Django>=5.2.19,<6']) {
           const [d] = decideDependencies([ARCHES8], [decl(text, 7)]);
           assert.equal(d!.action, 'keep', text);
           assert.match(
             d!.warning!,
-            /^myproj\/install\/requirements\.txt:7: `[^`]+` admits no Django release the generator knows \(Django's release notes, up to 6\.0\.9 and 5\.2\.18 \(October 6, 2026\)\), so it was not checked against Django>=5\.2\.3,<6\.0\.0 \(/,
+            /^myproj\/install\/requirements\.txt:7: `[^`]+` admits no Django release the generator knows \(Django's release notes, up to 6\.0\.9 and 5\.2\.18 \(October 6, 2026\)\), so it was not checked against Django>=5\.2\.3,<6\.0\.0 \(.*\); a later release such as 5\.2\.\d+ would satisfy both\.$/,
             text,
           );
         }
