@@ -16,7 +16,7 @@ import { djangoSpecifier, formatRelease, neededPackages, settingsStyle } from '.
 import type { StorageProvider } from './provider.js';
 import { checkStorageSettings, defaultSettingsInspector, type SettingsInspector } from './pysettings.js';
 import { utf8Bytes } from './projectfiles.js';
-import { renderTemplate } from './templates.js';
+import { renderLines, renderTemplate } from './templates.js';
 import { gitignoreCovers, settingsInsertAt, settingsLocalLines, storageSettingsLines } from './settings.js';
 import { UserError, type FileChange, type StorageAnswers, type StorageSecrets } from './types.js';
 
@@ -46,7 +46,7 @@ export function secretsFilePath(root: string, file: string): { path: string; ins
   return { path: inside ? rel.split(nodePath.sep).join('/') : abs, inside };
 }
 
-/** The dotenv lines of the secrets file: NAME=value, unquoted (systemd, docker --env-file and dotenv agree). */
+/** The dotenv lines of the secrets file (templates/secrets.env.ejs): NAME=value, unquoted. */
 function dotenvLines(spec: StorageProvider, secrets: StorageSecrets): string[] {
   const pairs = spec.secrets(secrets);
   for (const [name, value] of pairs) {
@@ -58,11 +58,17 @@ function dotenvLines(spec: StorageProvider, secrets: StorageSecrets): string[] {
       );
     }
   }
-  return [
-    '# Secrets for the storage backend: load this file into the environment of the Arches processes',
-    '# (systemd EnvironmentFile=, docker --env-file). It must stay out of version control.',
-    ...pairs.map(([name, value]) => `${name}=${value}`),
-  ];
+  return renderLines('secrets.env.ejs', { secrets: pairs });
+}
+
+/** Which "Keys" text NOTES.md gives (templates/notes/keys-<kind>.md.ejs), and where the keys are. */
+type NotesKeys = { kind: 'settings-local' | 'dotenv'; at: string } | { kind: 'none' };
+
+/** Keys kept in settings_local.py win over the environment a secrets file feeds: NOTES names them first. */
+function notesKeys(settingsLocal: string | undefined, secretsFile: string | undefined): NotesKeys {
+  if (settingsLocal !== undefined) return { kind: 'settings-local', at: settingsLocal };
+  if (secretsFile !== undefined) return { kind: 'dotenv', at: secretsFile };
+  return { kind: 'none' };
 }
 
 export interface Overlay {
@@ -163,7 +169,8 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
     local || (secretsFile && givenSecrets)
       ? null
       : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore!)! : null));
-  const ignoreRules: string[] = [];
+  /** Secrets files git would not ignore without a rule of ours. */
+  const unignored: string[] = [];
   const secretPaths: string[] = [];
   if (localLines !== null) secretPaths.push(localPath);
   let secretsFileChange: FileChange | undefined;
@@ -213,10 +220,14 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   const wouldIgnore = (rel: string, gitignore: string | null): boolean =>
     files.ignored?.(rel, { '.gitignore': gitignore }) ??
     (rel === localPath ? gitignoreCovers(gitignore, project.pkg) : false);
-  for (const rel of secretPaths) if (!wouldIgnore(rel, withoutOurs)) ignoreRules.push(`/${rel}`);
-  const gitignoreAfter = ownedBlock('.gitignore', gitignoreBefore, ignoreRules.length ? ignoreRules : null);
+  for (const rel of secretPaths) if (!wouldIgnore(rel, withoutOurs)) unignored.push(rel);
+  const gitignoreAfter = ownedBlock(
+    '.gitignore',
+    gitignoreBefore,
+    unignored.length ? renderLines('gitignore.ejs', { paths: unignored }) : null,
+  );
   const writingSecrets = newSecrets !== null || secretsFileChange !== undefined;
-  for (const rel of writingSecrets ? ignoreRules.map((r) => r.slice(1)) : []) {
+  for (const rel of writingSecrets ? unignored : []) {
     if (wouldIgnore(rel, gitignoreAfter)) continue;
     throw new UserError(
       `${rel} would still be committed by git even with the rule /${rel} in .gitignore: a nested ` +
@@ -248,10 +259,9 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
         requirements: add.map(formatRequirement),
         kept: decisions.filter((d) => d.action === 'keep').map((d) => d.existing!.text),
         dependencyFile: target.path,
+        pinsInOverlay: target.path.startsWith(`${OVERLAY_DIR}/`),
         localPath,
-        secretsWritten: localLines !== null || secretsInFile !== undefined,
-        secretsAt: localLines !== null ? localPath : secretsInFile,
-        secretsDotenv: localLines === null && secretsInFile !== undefined,
+        keys: notesKeys(localLines !== null ? localPath : undefined, secretsInFile),
       }),
     );
   }

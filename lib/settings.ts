@@ -4,8 +4,10 @@
  * that local overrides still win.
  */
 import type { PyValue, StorageProvider } from './provider.js';
+import { renderLines } from './templates.js';
 import type { SettingsStyle, StorageAnswers, StorageSecrets } from './types.js';
 
+/** The one serialiser of Python values we write (the templates get it as `py`). */
 export function py(value: PyValue): string {
   if (value === null) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
@@ -13,62 +15,31 @@ export function py(value: PyValue): string {
   return JSON.stringify(value);
 }
 
-const STATICFILES_DEFAULT = 'django.contrib.staticfiles.storage.StaticFilesStorage';
-
-/** The Python lines of the settings.py block for a provider; empty for `local`. */
+/**
+ * The Python lines of the settings.py block for a provider (templates/settings/<style>.py.ejs); empty for
+ * `local`.
+ */
 export function storageSettingsLines(
   spec: StorageProvider,
   a: StorageAnswers,
   style: SettingsStyle,
 ): string[] {
   if (!spec.backend) return [];
-  const lines = [
-    `# ${spec.title} for uploaded files (django-storages). MEDIA_URL stays "/files/": Arches serves`,
-    '# /files/<uuid> itself and redirects to the storage URL.',
-    '# Keys are never written here: see settings_local.py or set them in the environment',
-    `# (${spec.secretEnvironment.join(', ')}).`,
-    'import os',
-    '',
-    'if "storages" not in INSTALLED_APPS:',
-    '    INSTALLED_APPS += ("storages",)',
-  ];
-  const env = spec.environment?.(a);
-  if (env) {
-    lines.push('', `# ${env.why}`);
-    for (const [name, value] of env.values) lines.push(`os.environ.setdefault(${py(name)}, ${py(value)})`);
-  }
-  for (const name of spec.settingsFromEnvironment ?? [])
-    lines.push('', `${name} = os.environ.get(${py(name)})`);
-  const settings = spec.settings(a);
-  lines.push('');
-  if (style === 'DEFAULT_FILE_STORAGE') {
-    lines.push(`DEFAULT_FILE_STORAGE = ${py(spec.backend.DEFAULT_FILE_STORAGE)}`);
-    for (const s of settings) lines.push(`${s.global} = ${py(s.value)}`);
-  } else {
-    lines.push(
-      'STORAGES = {',
-      '    "default": {',
-      `        "BACKEND": ${py(spec.backend.STORAGES)},`,
-      '        "OPTIONS": {',
-      ...settings.map((s) => `            ${py(s.option)}: ${py(s.value)},`),
-      '        },',
-      '    },',
-      '    # STORAGES replaces the staticfiles default too: keep the one Arches set, if any.',
-      `    "staticfiles": globals().get("STORAGES", {}).get("staticfiles", {"BACKEND": ${py(STATICFILES_DEFAULT)}}),`,
-      '}',
-    );
-  }
-  return lines;
+  return renderLines(`settings/${style}.py.ejs`, {
+    title: spec.title,
+    secretEnvironment: spec.secretEnvironment,
+    environment: spec.environment?.(a),
+    settingsFromEnvironment: spec.settingsFromEnvironment ?? [],
+    backend: spec.backend,
+    settings: spec.settings(a),
+    py,
+  });
 }
 
-/** The settings_local.py block: secrets only, or null when there are none to write. */
+/** The settings_local.py block (templates/settings_local.py.ejs): secrets only, or null when there are none. */
 export function settingsLocalLines(spec: StorageProvider, secrets: StorageSecrets): string[] | null {
   const pairs = spec.secrets(secrets);
-  if (!pairs.length) return null;
-  return [
-    '# Secrets for the storage backend. This file must stay out of version control.',
-    ...pairs.map(([k, v]) => `${k} = ${py(v)}`),
-  ];
+  return pairs.length ? renderLines('settings_local.py.ejs', { secrets: pairs, py }) : null;
 }
 
 const TAIL_IMPORT =

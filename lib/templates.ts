@@ -1,4 +1,8 @@
-/** Renders the EJS templates in the package's templates/ folder (what lands in the user's project). */
+/**
+ * Renders the EJS templates in the package's templates/ folder: every text that lands in a user's project
+ * (the managed blocks' lines, the secrets file, NOTES.md). Templates render only the lines between the markers;
+ * lib/blocks.ts adds the markers.
+ */
 import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
 import { packagePath } from './paths.js';
@@ -13,4 +17,12 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
     rmWhitespace: false,
     escape: (value: unknown) => (value === undefined || value === null ? '' : String(value)),
   });
+}
+
+/** A template whose every line ends with a line break, as the lines of a managed block (without the breaks). */
+export function renderLines(name: string, data: Record<string, unknown>): string[] {
+  const text = renderTemplate(name, data);
+  if (text === '') return [];
+  if (!text.endsWith('\n')) throw new Error(`templates/${name}: the last line has no line break`);
+  return text.slice(0, -1).split('\n');
 }
