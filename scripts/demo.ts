@@ -10,6 +10,10 @@
  *   6. a file uploaded, read back, signed and deleted through Django (Debian's /usr/bin/python3, Django 3.2)
  *   7. cleanup
  *
+ * Nothing here re-implements the product or the tests: the project is the tests' fixture (test/helpers/projects.ts),
+ * the server their s3rver helper, the Django check theirs (test/helpers/django.ts, demo/django_storage_check.py),
+ * blocks are found by the generator's own engine (lib/blocks.ts) and keys masked by its redaction (lib/redact.ts).
+ *
  * Options: --dir DIR keeps the project in DIR (created if missing; must be empty) instead of a temporary dir.
  * Exits non-zero if any step failed.
  */
@@ -26,7 +30,9 @@ import {
   HeadBucketCommand,
   type PutBucketCorsCommandInput,
 } from '@aws-sdk/client-s3';
-import { MARK_PREFIX_BEGIN, MARK_PREFIX_END } from '../lib/blocks.js';
+import { findBlock } from '../lib/blocks.js';
+import { redact } from '../lib/redact.js';
+import { ARCHES_STUB, DJANGO_CHECK, DJANGO_PYTHON, djangoCheck } from '../test/helpers/django.js';
 import { writeProject } from '../test/helpers/projects.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../test/helpers/s3rver.js';
 
@@ -34,7 +40,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUCKET = 'arches-demo-media';
 const ORIGIN = 'http://localhost:8000';
 const PKG = 'demo_heritage';
-const PYTHON = '/usr/bin/python3';
 
 // The SDK warns on every Node < 22 that future releases will need 22; this demo runs on the supported Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -172,38 +177,10 @@ function prepareDir(requested: string | undefined): State {
   return { dir, keep: true };
 }
 
-/** The lines between our markers (lib/blocks.ts: BEGIN … END, both included). */
-function managedBlock(text: string): string | null {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(MARK_PREFIX_BEGIN));
-  const end = lines.findIndex((l, i) => i > start && l.startsWith(MARK_PREFIX_END));
-  return start >= 0 && end > start ? lines.slice(start, end + 1).join('\n') : null;
-}
-
-/** Replaces the value of every `AWS_*KEY*` / `*SECRET*` assignment, keeping its first two characters. */
-function redactAssignments(text: string): string {
-  return text.replace(
-    /^(\s*[A-Z_]*(?:KEY|SECRET|TOKEN)[A-Z_]*\s*=\s*)(["'])(.*?)\2/gm,
-    (_m, lhs: string, q: string, v: string) =>
-      `${lhs}${q}${v.slice(0, 2)}${'*'.repeat(Math.max(4, v.length - 2))}${q}`,
-  );
-}
-
-interface CheckResult {
-  style: string;
-  /** For DEFAULT_FILE_STORAGE projects; `backend` is then Django's lazy DefaultStorage wrapper. */
-  default_file_storage?: string;
-  backend: string;
-  media_url: string;
-  installed_apps_has_storages: boolean;
-  saved_as: string;
-  exists: boolean;
-  size: number;
-  read_back_equal: boolean;
-  second_name_differs: boolean;
-  listdir: string[];
-  url: string;
-  exists_after_delete: boolean;
+/** The managed block of a file as the generator finds it (lib/blocks.ts findBlock: BEGIN … END, both included). */
+function managedBlock(file: string, text: string): string | undefined {
+  const span = findBlock(file, text);
+  return span && text.slice(span.start, span.end);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -291,8 +268,8 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
       S3RVER_KEY.secretAccessKey,
       '--skip-prompts',
     ];
-    const shown = args.map((a, i) => (args[i - 1] === '--secret-access-key' ? '********' : a));
-    showCmd(`node bin/arches-storage.js ${shown.join(' ')}`);
+    // Both keys are declared secret (lib/options.ts): masked the way the generator masks what it prints.
+    showCmd(redact(`node bin/arches-storage.js ${args.join(' ')}`, S3RVER_KEY));
     const r = await run(process.execPath, [path.join(ROOT, 'bin/arches-storage.js'), ...args], {
       stream: true,
     });
@@ -309,7 +286,7 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
     say(indent(await git(dir, ['diff', '--stat'])));
 
     const settings = readFileSync(rel(`${PKG}/settings.py`), 'utf8');
-    const block = managedBlock(settings);
+    const block = managedBlock(`${PKG}/settings.py`, settings);
     expect(block, `${PKG}/settings.py has no arches-storage block`);
     say(`\n  ${bold(`${PKG}/settings.py`)}, the managed block:`);
     say(indent(block));
@@ -328,15 +305,15 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
     say(indent(readFileSync(rel('arches-storage/cors.json'), 'utf8')));
 
     const local = readFileSync(rel(`${PKG}/settings_local.py`), 'utf8');
-    const localBlock = managedBlock(local);
+    const localBlock = managedBlock(`${PKG}/settings_local.py`, local);
     expect(localBlock, `${PKG}/settings_local.py has no arches-storage block`);
     expect(
       local.includes(S3RVER_KEY.accessKeyId) && local.includes(S3RVER_KEY.secretAccessKey),
       'settings_local.py does not hold the keys',
     );
     expect(!settings.includes(`"${S3RVER_KEY.secretAccessKey}"`), 'the secret key is in settings.py');
-    say(`\n  ${bold(`${PKG}/settings_local.py`)}, the managed block (values redacted here):`);
-    say(indent(redactAssignments(localBlock)));
+    say(`\n  ${bold(`${PKG}/settings_local.py`)}, the managed block (keys redacted as the generator does):`);
+    say(indent(redact(localBlock, S3RVER_KEY)));
     showCmd(`git check-ignore -v ${PKG}/settings_local.py`);
     const ignored = await run('git', ['check-ignore', '-v', `${PKG}/settings_local.py`], { cwd: dir });
     expect(ignored.code === 0, `${PKG}/settings_local.py is NOT git-ignored: the keys would be committed`);
@@ -390,18 +367,13 @@ async function demo(state: State, cleanup: () => Promise<void>, t0: number): Pro
   });
 
   await step(6, 'Upload through Django with the generated settings', [2, 3], async () => {
-    const script = 'demo/django_storage_check.py';
-    showCmd(`${PYTHON} ${script} ${dir} ${PKG} demo/arches-stub`);
-    // A clean environment: the keys must come from settings_local.py, not from the caller's AWS_* variables.
-    const r = await run(PYTHON, [path.join(ROOT, script), dir, PKG, path.join(ROOT, 'demo/arches-stub')], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        PYTHONDONTWRITEBYTECODE: '1',
-      },
+    showCmd(
+      `${DJANGO_PYTHON} ${path.relative(ROOT, DJANGO_CHECK)} ${dir} ${PKG} ${path.relative(ROOT, ARCHES_STUB)}`,
+    );
+    // The check's environment is clean: the keys must come from settings_local.py, not the caller's AWS_*.
+    const result = await djangoCheck(dir, PKG).catch((error: Error) => {
+      throw new StepError(`the Django check failed: ${error.message}`);
     });
-    expect(r.code === 0, `the Django check failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as CheckResult;
     const row = (k: string, v: unknown): void => say(`    ${k.padEnd(22)} ${String(v)}`);
     row('settings style', result.style);
     if (result.default_file_storage) row('DEFAULT_FILE_STORAGE', result.default_file_storage);

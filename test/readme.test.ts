@@ -1,29 +1,50 @@
-/** The README tells the truth: every declared option is documented, and CI runs the README's test command. */
+/**
+ * The README tells the truth: its option table is the one the declarations give (scripts/readme.ts), CI runs
+ * the README's test command, and the operator policy it prints is the one the code builds.
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { allOptions } from '../generators/registry.js';
+import { allOptions, PROVIDER_IDS, providersTaking } from '../generators/registry.js';
 import { awsOperatorPolicy } from '../lib/policies.js';
+import { flagOf, optionRows, renderReadme, tableSpan } from '../scripts/readme.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 describe('README', function () {
-  it('documents every option, with its environment variable, and no option that does not exist', function () {
-    const table = readme.slice(readme.indexOf('## Options'), readme.indexOf('## What lands where'));
-    for (const o of allOptions()) {
-      const flag = o.name === 'provision' ? '--no-provision' : `--${o.name}`;
-      const row = table.split('\n').find((l) => l.startsWith(`| \`${flag}`));
-      assert.ok(row, `${flag} is documented`);
-      if (o.env) assert.ok(row.includes(o.env), `${flag} names ${o.env}`);
-      const remembered = row.split('|')[4]!.trim();
-      assert.equal(
-        remembered,
-        o.secret ? 'never' : o.persist ? 'yes' : 'no',
-        `${flag}: the remembered column`,
-      );
+  it('holds the option table `npm run readme` writes from the option declarations', async function () {
+    const [from, to] = tableSpan(readme);
+    const wanted = await renderReadme(readme);
+    const [wantedFrom, wantedTo] = tableSpan(wanted);
+    assert.equal(
+      readme.slice(from, to),
+      wanted.slice(wantedFrom, wantedTo),
+      'README.md: the option table differs from the declarations; run `npm run readme`',
+    );
+    assert.equal(readme, wanted, 'nothing outside the table changes either');
+  });
+
+  it('renders one row per declared option, with its providers, variable and remembered column', function () {
+    const rows = optionRows();
+    const options = allOptions();
+    assert.equal(rows.length, options.length, 'every option once');
+    for (const o of options) {
+      const row = rows.find((r) => r[0]!.includes(`\`${flagOf(o)}\``));
+      assert.ok(row, `${flagOf(o)} has a row`);
+      const takers = providersTaking(o.name);
+      if (o.name !== 'provider' && takers.length < PROVIDER_IDS.length)
+        assert.equal(row[1], takers.join(', '), `${o.name}: providers`);
+      assert.equal(row[2], o.env ? `\`${o.env}\`` : '—', `${o.name}: environment`);
+      assert.equal(row[3], o.secret ? 'never' : o.persist ? 'yes' : 'no', `${o.name}: remembered`);
     }
-    const documented = [...table.matchAll(/^\| `--(?:no-)?([a-z-]+)/gm)].map((m) => m[1]);
-    const declared = new Set(allOptions().map((o) => o.name));
-    for (const d of documented) assert.ok(declared.has(d!), `--${d} in the README is declared`);
+    assert.ok(
+      rows.some((r) => r[0] === '`--no-provision`'),
+      'a boolean that is on unless told is shown by its --no- form',
+    );
+    const account = rows.find((r) => r[0] === '`--account <value>`')!;
+    assert.match(
+      account[4]!,
+      /\*\*s3-compatible\*\*: The Cloudflare account id.*<br>\*\*azure\*\*: Azure storage/,
+    );
   });
 
   it('gives the two set-up commands on its first screen, and CI runs the test one', function () {

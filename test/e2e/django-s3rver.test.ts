@@ -6,8 +6,6 @@
  * applied to the bucket and a browser preflight checked against it.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -16,39 +14,9 @@ import {
   PutBucketCorsCommand,
   type PutBucketCorsCommandInput,
 } from '@aws-sdk/client-s3';
-import { freshProject, NO_PROMPT, ROOT, runGenerator } from '../helpers/run.js';
+import { djangoCheck } from '../helpers/django.js';
+import { freshProject, NO_PROMPT, runGenerator } from '../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
-
-interface CheckResult {
-  installed_apps_has_storages: boolean;
-  media_url: string;
-  style: string;
-  storages_keys?: string[];
-  backend: string;
-  saved_as: string;
-  exists: boolean;
-  size: number;
-  read_back_equal: boolean;
-  second_name_differs: boolean;
-  listdir: string[];
-  url: string;
-  exists_after_delete: boolean;
-}
-
-/** Runs the Python check asynchronously: s3rver answers from this same process, so it must not block. */
-async function djangoCheck(dir: string, env: Record<string, string> = {}): Promise<CheckResult> {
-  const { stdout } = await promisify(execFile)(
-    '/usr/bin/python3',
-    [
-      path.join(ROOT, 'demo/django_storage_check.py'),
-      dir,
-      'demo_heritage',
-      path.join(ROOT, 'demo/arches-stub'),
-    ],
-    { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env } },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as CheckResult;
-}
 
 describe('end to end: generated settings + s3rver + Django 3.2 / django-storages 1.13', function () {
   let s3: RunningS3;
@@ -85,7 +53,7 @@ describe('end to end: generated settings + s3rver + Django 3.2 / django-storages
       'access-key-id': S3RVER_KEY.accessKeyId,
       'secret-access-key': S3RVER_KEY.secretAccessKey,
     });
-    const result = await djangoCheck(dir);
+    const result = await djangoCheck(dir, 'demo_heritage');
     assert.equal(result.style, 'DEFAULT_FILE_STORAGE');
     assert.equal(result.backend, 'storages.backends.s3boto3.S3Boto3Storage');
     assert.equal(result.media_url, '/files/');
@@ -113,7 +81,7 @@ describe('end to end: generated settings + s3rver + Django 3.2 / django-storages
   it('7.6 (STORAGES): the settings module imports, STORAGES is well formed, and its backend works', async function () {
     const dir = await generate('7.6', 'arches-e2e-storages');
     // No keys in files this time: the environment supplies them, as in a container deployment.
-    const result = await djangoCheck(dir, {
+    const result = await djangoCheck(dir, 'demo_heritage', {
       AWS_ACCESS_KEY_ID: S3RVER_KEY.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_KEY.secretAccessKey,
     });
