@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { authorize as decide, s3Action } from './aws-authz.js';
 import { startS3rver, S3RVER_KEY, type RunningS3 } from './s3rver.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1009,23 +1009,14 @@ export class AwsHttpFake {
     else if (p.accountId === this.accountId && this.operatorPolicy !== undefined)
       policies = [this.operatorPolicy];
     else return true;
-    if (!policies.length) return false;
-    const response = await runSimulation(
-      {
-        request: {
-          principal: p.arn,
-          action,
-          resource: { resource, accountId: resourceAccount },
-          contextVariables: {},
-        },
-        identityPolicies: policies.map((policy, i) => ({ name: `inline-${i}`, policy })),
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-      },
-      {},
-    );
-    if (response.resultType === 'error') return false;
-    return response.overallResult === 'Allowed';
+    const denial = await decide({
+      principal: p.arn,
+      action,
+      resource,
+      resourceAccount,
+      identityPolicies: policies,
+    });
+    return denial === undefined;
   }
 
   private effectivePolicies(user: User): unknown[] {
@@ -1391,44 +1382,9 @@ export class AwsHttpFake {
 
   /** The IAM action an S3 operation needs, on the bucket (or object) ARN. */
   private s3Action(r: Request): [string, string] {
-    const bucketArn = `arn:aws:s3:::${r.bucket}`;
-    const objectArn = `${bucketArn}/${r.key ?? ''}`;
-    const object: Record<string, string> = {
-      PutObject: 's3:PutObject',
-      UploadPart: 's3:PutObject',
-      CreateMultipartUpload: 's3:PutObject',
-      CompleteMultipartUpload: 's3:PutObject',
-      CopyObject: 's3:PutObject',
-      GetObject: 's3:GetObject',
-      HeadObject: 's3:GetObject',
-      DeleteObject: r.url.searchParams.has('versionId') ? 's3:DeleteObjectVersion' : 's3:DeleteObject',
-      AbortMultipartUpload: 's3:AbortMultipartUpload',
-      ListParts: 's3:ListMultipartUploadParts',
-    };
-    if (object[r.operation]) return [object[r.operation]!, objectArn];
-    const bucket: Record<string, string> = {
-      HeadBucket: 's3:ListBucket',
-      ListObjects: 's3:ListBucket',
-      ListObjectsV2: 's3:ListBucket',
-      ListObjectVersions: 's3:ListBucketVersions',
-      ListMultipartUploads: 's3:ListBucketMultipartUploads',
-      PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
-      DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
-      GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
-      DeleteBucketOwnershipControls: 's3:PutBucketOwnershipControls',
-      PutBucketEncryption: 's3:PutEncryptionConfiguration',
-      DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
-      GetBucketEncryption: 's3:GetEncryptionConfiguration',
-      DeleteBucketTagging: 's3:PutBucketTagging',
-      PutBucketCors: 's3:PutBucketCORS',
-      DeleteBucketCors: 's3:PutBucketCORS',
-      GetBucketCors: 's3:GetBucketCORS',
-      PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
-      DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
-      GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
-    };
-    if (r.operation === 'ListBuckets') return ['s3:ListAllMyBuckets', '*'];
-    return [bucket[r.operation] ?? `s3:${r.operation}`, bucketArn];
+    return s3Action(r.operation, r.bucket ?? '', r.key ?? '', {
+      versionId: r.url.searchParams.has('versionId'),
+    });
   }
 
   private requireBucket(name: string): Bucket {

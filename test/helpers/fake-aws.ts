@@ -1,35 +1,30 @@
 /**
- * An AWS that behaves like AWS, for the calls no local server implements.
+ * An AWS that behaves like AWS, in process, for the calls the generator makes (generators/aws/provisioner.ts,
+ * generators/s3-compatible/provisioner.ts, lib/provision/probe.ts) and no others.
  *
- * S3 calls s3rver implements (CreateBucket, HeadBucket, DeleteBucket, CORS, objects, listing) reach s3rver
- * for real. STS, IAM and the S3 control-plane calls s3rver lacks (public access block, ownership controls,
- * encryption, tagging, bucket policy, versioning, ListObjectVersions, ACLs) are mocked at the SDK level with
- * aws-sdk-client-mock on the client instances this class makes. The mocks keep state and answer with AWS's
- * error names, codes, HTTP statuses and messages, built as the SDK would surface them (FACTS.md, "AWS S3 and
- * IAM in 2026").
- *
- * How a call is routed: `mockClient(instance)` replaces `send` with a sinon stub; `stub.send.callThrough()`
- * makes every command without a mock reach the real `send` (and so s3rver), where a middleware of this class
- * (initialize step, outside the SDK's retry loop) adds latency, faults, taken buckets, access-key checks and
- * AWS's answers where s3rver's differ. Mocked commands never enter the middleware stack, so the mocks apply
- * latency and faults themselves.
+ * The clients are real SDK clients. A middleware of this class (initialize step, outside the SDK's retry loop)
+ * sees every command first and adds latency, faults, races, access-key checks and ownership checks. Then:
+ * - S3 calls s3rver implements (buckets, CORS, objects, ListObjectsV2) go on to s3rver, with AWS's answers where s3rver's
+ *   differ;
+ * - STS, IAM and the S3 control-plane calls s3rver lacks (public access block, ownership controls, encryption,
+ *   tagging, bucket policy, ListObjectVersions, DeleteObjects) are answered here, from state this class keeps;
+ * - anything else is refused: the fake models only what the generator sends.
+ * Answers use AWS's error names, codes, HTTP statuses and messages, built as the SDK surfaces them (FACTS.md,
+ * "AWS S3 and IAM in 2026"). Whether an app key may make a call is decided by @cloud-copilot/iam-simulate
+ * from its user's inline policies (and scpDeny), as in aws-http.ts (see aws-authz.ts).
  */
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as IAM from '@aws-sdk/client-iam';
 import * as S3 from '@aws-sdk/client-s3';
 import * as STS from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { AccessKey, AwsClients } from '../../lib/provision/types.js';
+import { authorize, notAuthorizedMessage, s3Action } from './aws-authz.js';
 import { S3RVER_KEY } from './s3rver.js';
 
 export interface FakeAwsOptions {
   s3rverEndpoint: string;
-  /** Default '123456789012'. */
-  accountId?: string;
-  /** The clients' region, where CreateBucket's LocationConstraint rules apply. Default 'us-east-1'. */
-  region?: string;
-  /** Added to every call, mocked or passed through. */
+  /** Added to every call. */
   latencyMs?: number;
   /**
    * A new access key answers InvalidAccessKeyId (403) on S3 for this long after creation, then AccessDenied
@@ -71,20 +66,23 @@ export interface FakeBucket {
   encryption?: S3.ServerSideEncryptionConfiguration;
   tags?: S3.Tag[];
   policy?: string;
-  /** Never touched by the generator: tests seed them and check they are unchanged. */
+  /**
+   * The owner's settings the generator never touches: tests seed them and check they are unchanged. No call
+   * of this fake reads or changes them (a call for them is refused, and recorded in `calls`).
+   */
   lifecycle?: S3.LifecycleRule[];
   logging?: S3.LoggingEnabled;
+  versioning?: 'Enabled' | 'Suspended';
 }
 
 /** An owner's bucket as a test seeds it: created in s3rver, its control-plane state set. */
 export interface SeedBucket extends Partial<FakeBucket> {
   cors?: S3.CORSRule[];
-  versioning?: 'Enabled' | 'Suspended';
   /** Another account owns it: readable (HeadBucket without ExpectedBucketOwner answers 200), not writable. */
   owner?: string;
   /** No public access block configuration at all (GetPublicAccessBlock answers 404). */
   noPublicAccessBlock?: boolean;
-  /** No ownership controls (an ACL-era bucket: ObjectWriter). */
+  /** No ownership controls (an ACL-era bucket). */
   noOwnershipControls?: boolean;
 }
 
@@ -106,11 +104,13 @@ export interface FakeAwsRequest {
 type Service = 's3' | 'iam' | 'sts';
 type Input = Record<string, unknown>;
 type Output = Record<string, unknown>;
+/** The SDK's response metadata (its @smithy/types type, reached through the S3 client's exceptions). */
+type ResponseMetadata = S3.S3ServiceException['$metadata'];
+type Handler = (input: Input) => Output | Promise<Output>;
 
 interface UserMeta {
   name: string;
   userId: string;
-  path: string;
   created: Date;
 }
 
@@ -118,20 +118,11 @@ interface BucketMeta {
   region: string;
   publicAccessBlockDeleted: boolean;
   ownershipDeleted: boolean;
-  versioning?: string;
 }
 
-interface PendingFault {
-  kind: FaultKind;
-  afterEffect: boolean;
-}
-
-/** What aws-sdk-client-mock's stub offers, without its generics (the command table below is heterogeneous). */
-interface LooseStub {
-  on(command: unknown): { callsFake(fn: (input: Input) => unknown): unknown };
-}
-
-const DEFAULT_ACCOUNT = '123456789012';
+const ACCOUNT = '123456789012';
+/** The clients' region. */
+const REGION = 'us-east-1';
 /** The SDK's default; reported in $metadata.attempts for faults that exhaust retries. */
 const SDK_MAX_ATTEMPTS = 3;
 const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -143,6 +134,19 @@ const ALL_BLOCKED: S3.PublicAccessBlockConfiguration = {
   RestrictPublicBuckets: true,
 };
 const MUTATING = /^(Create|Put|Delete|Update|Tag|Untag|Attach|Detach|Upload|Complete|Abort|Copy|Restore|Set)/;
+/** The S3 calls that go on to s3rver. */
+const PASSED_TO_S3RVER = new Set([
+  'CreateBucket',
+  'HeadBucket',
+  'DeleteBucket',
+  'GetBucketCors',
+  'PutBucketCors',
+  'DeleteBucketCors',
+  'ListObjectsV2',
+  'PutObject',
+  'GetObject',
+  'DeleteObject',
+]);
 /** Condition keys that pin a wildcard principal to fixed values, which makes a policy non-public. */
 const RESTRICTING_CONDITION_KEYS = new Set(
   [
@@ -161,23 +165,6 @@ const RESTRICTING_CONDITION_KEYS = new Set(
     's3:DataAccessPointArn',
   ].map((k) => k.toLowerCase()),
 );
-/** S3 operations whose IAM action is not `s3:<operation>`. */
-const S3_ACTIONS: Record<string, string> = {
-  PutBucketCors: 's3:PutBucketCORS',
-  GetBucketCors: 's3:GetBucketCORS',
-  DeleteBucketCors: 's3:PutBucketCORS',
-  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
-  GetPublicAccessBlock: 's3:GetBucketPublicAccessBlock',
-  DeletePublicAccessBlock: 's3:PutBucketPublicAccessBlock',
-  PutBucketEncryption: 's3:PutEncryptionConfiguration',
-  GetBucketEncryption: 's3:GetEncryptionConfiguration',
-  DeleteBucketEncryption: 's3:PutEncryptionConfiguration',
-  DeleteBucketTagging: 's3:PutBucketTagging',
-  DeleteBucketOwnershipControls: 's3:PutBucketOwnershipControls',
-  PutBucketAcl: 's3:PutBucketAcl',
-  ListObjectVersions: 's3:ListBucketVersions',
-  ListMultipartUploads: 's3:ListBucketMultipartUploads',
-};
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors, shaped as the SDK surfaces them (checked against SDK 3.117x deserializing AWS's XML).
@@ -191,7 +178,7 @@ interface ErrorSpec {
   attempts?: number;
 }
 
-type ExceptionClass = new (options: { message?: string; $metadata: Record<string, unknown> }) => Error;
+type ExceptionClass = new (options: { message?: string; $metadata: ResponseMetadata }) => Error;
 
 function modeledException(namespace: object, name: string, base: abstract new (...args: never[]) => Error) {
   const candidate = (namespace as Record<string, unknown>)[name];
@@ -204,7 +191,7 @@ const faultOf = (status: number): 'client' | 'server' => (status >= 500 ? 'serve
 const upperAlnum = (length: number): string =>
   Array.from({ length }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[randomInt(36)]).join('');
 
-function responseMetadata(service: Service, status: number, attempts = 1): Record<string, unknown> {
+function responseMetadata(service: Service, status: number, attempts = 1): ResponseMetadata {
   return {
     httpStatusCode: status,
     requestId: service === 's3' ? upperAlnum(16) : randomUUID(),
@@ -225,7 +212,7 @@ function s3Error(spec: ErrorSpec): Error {
     : new S3.S3ServiceException({
         name: spec.code,
         $fault: faultOf(spec.status),
-        $metadata: $metadata as S3.S3ServiceException['$metadata'],
+        $metadata,
         message: spec.message,
       });
   return Object.assign(error, {
@@ -236,18 +223,20 @@ function s3Error(spec: ErrorSpec): Error {
   });
 }
 
+const accessDenied = (message = 'Access Denied'): Error =>
+  s3Error({ code: 'AccessDenied', message, status: 403 });
+
 /**
  * A HEAD request's error: AWS sends no body, so the SDK has only the status. 404 is the modeled NotFound;
  * anything else (403 included) surfaces as name 'Unknown', message 'UnknownError'.
  */
 function s3HeadError(status: number, attempts = 1): Error {
   const $metadata = responseMetadata('s3', status, attempts);
-  if (status === 404)
-    return new S3.NotFound({ message: 'UnknownError', $metadata: $metadata as S3.NotFound['$metadata'] });
+  if (status === 404) return new S3.NotFound({ message: 'UnknownError', $metadata });
   return new S3.S3ServiceException({
     name: 'Unknown',
     $fault: faultOf(status),
-    $metadata: $metadata as S3.S3ServiceException['$metadata'],
+    $metadata,
     message: 'UnknownError',
   });
 }
@@ -262,7 +251,7 @@ function queryError(service: 'iam' | 'sts', spec: ErrorSpec): Error {
     : new base({
         name: spec.code,
         $fault: faultOf(spec.status),
-        $metadata: $metadata as IAM.IAMServiceException['$metadata'],
+        $metadata,
         message: spec.message,
       });
   const type = spec.status >= 500 ? 'Receiver' : 'Sender';
@@ -311,43 +300,6 @@ function statementsOf(document: Record<string, unknown>): Statement[] {
   return asArray(document.Statement).filter(isObject) as Statement[];
 }
 
-function glob(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
-}
-
-function matches(positive: unknown, negative: unknown, value: string, ignoreCase: boolean): boolean {
-  const hit = (list: unknown) =>
-    asArray(list).some((p) => typeof p === 'string' && glob(p, value, ignoreCase));
-  if (positive !== undefined) return hit(positive);
-  if (negative !== undefined) return !hit(negative);
-  return false;
-}
-
-/** Whether identity policies allow an action on a resource: an explicit Deny wins, no Allow denies. */
-function policiesAllow(documents: Iterable<string>, action: string, resource: string): boolean {
-  let allowed = false;
-  for (const text of documents) {
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch {
-      continue;
-    }
-    if (!isObject(document)) continue;
-    for (const s of statementsOf(document)) {
-      if (!matches(s.Action, s.NotAction, action, true)) continue;
-      if (!matches(s.Resource, s.NotResource, resource, false)) continue;
-      if (s.Effect === 'Deny') return false;
-      if (s.Effect === 'Allow') allowed = true;
-    }
-  }
-  return allowed;
-}
-
 function isWildcardPrincipal(principal: unknown): boolean {
   if (principal === '*') return true;
   return isObject(principal) && asArray(principal.AWS).includes('*');
@@ -362,8 +314,7 @@ function hasRestrictingCondition(condition: unknown): boolean {
 }
 
 /** S3's notion of a public bucket policy: an Allow to everyone, not pinned by a fixed-value condition. */
-function isPublicPolicy(text: string | undefined): boolean {
-  if (!text) return false;
+function isPublicPolicy(text: string): boolean {
   try {
     const document: unknown = JSON.parse(text);
     return (
@@ -436,54 +387,20 @@ const statusOf = (error: unknown): number | undefined =>
   (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 const nameOf = (error: unknown): string => (error instanceof Error ? error.name : '');
 
-/** The IAM actions and resources an S3 call needs. */
+/** The IAM actions and resources an S3 call needs (DeleteObjects: one per object). */
 function s3Authorizations(operation: string, input: Input): Array<[string, string]> {
-  const bucketArn = `arn:aws:s3:::${String(input.Bucket)}`;
-  const objectArn = `${bucketArn}/${String(input.Key)}`;
-  switch (operation) {
-    case 'PutObject':
-    case 'CreateMultipartUpload':
-    case 'UploadPart':
-    case 'CompleteMultipartUpload':
-      return [['s3:PutObject', objectArn]];
-    case 'GetObject':
-    case 'HeadObject':
-      return [['s3:GetObject', objectArn]];
-    case 'DeleteObject':
-      return [['s3:DeleteObject', objectArn]];
-    case 'DeleteObjects': {
-      const objects = (input.Delete as S3.Delete | undefined)?.Objects ?? [];
-      return objects.map((o): [string, string] => ['s3:DeleteObject', `${bucketArn}/${String(o.Key)}`]);
-    }
-    case 'AbortMultipartUpload':
-      return [['s3:AbortMultipartUpload', objectArn]];
-    case 'ListParts':
-      return [['s3:ListMultipartUploadParts', objectArn]];
-    case 'PutObjectAcl':
-      return [['s3:PutObjectAcl', objectArn]];
-    case 'CopyObject': {
-      const source = decodeURIComponent(String(input.CopySource).replace(/^\//, '').split('?')[0] ?? '');
-      return [
-        ['s3:PutObject', objectArn],
-        ['s3:GetObject', `arn:aws:s3:::${source}`],
-      ];
-    }
-    case 'ListObjects':
-    case 'ListObjectsV2':
-    case 'HeadBucket':
-      return [['s3:ListBucket', bucketArn]];
-    case 'ListBuckets':
-      return [['s3:ListAllMyBuckets', '*']];
-    default:
-      return [[S3_ACTIONS[operation] ?? `s3:${operation}`, bucketArn]];
-  }
+  const bucket = String(input.Bucket);
+  if (operation === 'DeleteObjects')
+    return ((input.Delete as S3.Delete | undefined)?.Objects ?? []).map((o) =>
+      s3Action('DeleteObject', bucket, String(o.Key), { versionId: Boolean(o.VersionId) }),
+    );
+  return [s3Action(operation, bucket, typeof input.Key === 'string' ? input.Key : '')];
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 export class FakeAws {
-  readonly accountId: string;
-  readonly region: string;
+  readonly accountId = ACCOUNT;
   /** Bucket names owned by another account: HeadBucket → 403, CreateBucket → BucketAlreadyExists (409). */
   takenBuckets = new Set<string>();
   /** Every mutating call made (attempted), in order, from every client of this fake. */
@@ -498,31 +415,32 @@ export class FakeAws {
   readonly bucketOwners = new Map<string, string>();
   /** Keys under legal hold, per bucket: every version of them answers AccessDenied to a delete. */
   readonly legalHolds = new Map<string, Set<string>>();
-  /** Actions an explicit Deny (a service control policy, a permissions boundary) refuses to app keys. */
+  /** Actions a service control policy denies to app keys (iam-simulate weighs it with their policies). */
   readonly scpDeny = new Set<string>();
 
   private readonly endpoint: string;
   private readonly latencyMs: number;
   private readonly keyPropagationMs: number;
+  private readonly operator: NonNullable<FakeAwsOptions['operator']>;
   private readonly operatorArn: string;
   private readonly operatorUserId: string;
   private readonly userMeta = new WeakMap<FakeIamUser, UserMeta>();
   private readonly bucketMeta = new Map<string, BucketMeta>();
-  private readonly faults = new Map<string, PendingFault[]>();
+  private readonly faults = new Map<string, FaultKind[]>();
   private readonly before = new Map<string, Array<() => Promise<void> | void>>();
   private readonly versions = new Map<string, FakeVersion[]>();
-  private readonly operator: NonNullable<FakeAwsOptions['operator']>;
   private versionCounter = 0;
-  private readonly stubs: Array<{ restore(): void }> = [];
   private readonly made: Array<{ destroy(): void }> = [];
-  /** An unmocked client for the fake's own look-ups in s3rver. */
+  /** A client without this fake's middleware, for its own look-ups in s3rver. */
   private readonly raw: S3.S3Client;
   private restored = false;
+  private readonly s3Handlers: Readonly<
+    Record<string, (input: Input, key: AccessKey | undefined) => Output | Promise<Output>>
+  >;
+  private readonly iamHandlers: Readonly<Record<string, Handler>>;
 
   constructor(options: FakeAwsOptions) {
     this.endpoint = options.s3rverEndpoint;
-    this.accountId = options.accountId ?? DEFAULT_ACCOUNT;
-    this.region = options.region ?? 'us-east-1';
     this.latencyMs = options.latencyMs ?? 0;
     this.keyPropagationMs = options.keyPropagationMs ?? 0;
     this.operator = options.operator ?? 'user';
@@ -532,21 +450,60 @@ export class FakeAws {
         : `arn:aws:iam::${this.accountId}:user/operator`;
     this.operatorUserId = this.stableUserId('operator');
     this.raw = new S3.S3Client(this.s3Config(S3RVER_KEY));
+    this.s3Handlers = {
+      PutPublicAccessBlock: (i) => this.putPublicAccessBlock(i),
+      GetPublicAccessBlock: (i) => this.getPublicAccessBlock(i),
+      PutBucketOwnershipControls: (i) => this.putOwnership(i),
+      GetBucketOwnershipControls: (i) => this.getOwnership(i),
+      PutBucketEncryption: (i) => this.putEncryption(i),
+      GetBucketEncryption: (i) => this.getEncryption(i),
+      PutBucketTagging: (i) => this.putTagging(i),
+      GetBucketTagging: (i) => this.getTagging(i),
+      DeleteBucketTagging: (i) => this.deleteTagging(i),
+      PutBucketPolicy: (i, key) => this.putBucketPolicy(i, key),
+      GetBucketPolicy: (i) => this.getBucketPolicy(i),
+      DeleteBucketPolicy: (i) => this.deleteBucketPolicy(i),
+      ListObjectVersions: (i) => this.listObjectVersions(i),
+      DeleteObjects: (i) => this.deleteObjects(i),
+    };
+    this.iamHandlers = {
+      CreateUser: (i) => this.createUser(i),
+      GetUser: (i) => ({ User: this.userView(this.requireUser(i.UserName)) }),
+      DeleteUser: (i) => this.deleteUser(i),
+      ListUserTags: (i) => ({
+        Tags: this.requireUser(i.UserName).tags.map((t) => ({ ...t })),
+        IsTruncated: false,
+      }),
+      PutUserPolicy: (i) => this.putUserPolicy(i),
+      GetUserPolicy: (i) => this.getUserPolicy(i),
+      ListUserPolicies: (i) => ({
+        PolicyNames: [...this.requireUser(i.UserName).policies.keys()],
+        IsTruncated: false,
+      }),
+      DeleteUserPolicy: (i) => this.deleteUserPolicy(i),
+      CreateAccessKey: (i) => this.createAccessKey(i),
+      ListAccessKeys: (i) => this.listAccessKeys(i),
+      DeleteAccessKey: (i) => this.deleteAccessKey(i),
+    };
   }
 
-  /** Fresh clients wired to s3rver, with the mocks installed on these instances. */
+  /** Fresh clients that go through this fake. */
   clients(): AwsClients {
-    const iam = new IAM.IAMClient({ region: this.region, credentials: OPERATOR_KEY });
-    const sts = new STS.STSClient({ region: this.region, credentials: OPERATOR_KEY });
-    this.made.push(iam, sts);
-    this.mockIam(iam);
-    this.mockSts(sts);
     return {
       s3: this.s3Client(undefined),
-      iam,
-      sts,
+      iam: this.iamClient(),
+      sts: this.stsClient(undefined),
       s3WithKey: (key) => this.s3Client(key),
-      stsWithKey: (key) => this.stsWithKey(key),
+      stsWithKey: (key) => this.stsClient(key),
+    };
+  }
+
+  /** The operations this fake answers, per service; it refuses any other. */
+  modelled(): Record<Service, string[]> {
+    return {
+      s3: [...PASSED_TO_S3RVER, ...Object.keys(this.s3Handlers)],
+      iam: Object.keys(this.iamHandlers),
+      sts: ['GetCallerIdentity'],
     };
   }
 
@@ -562,17 +519,16 @@ export class FakeAws {
    */
   async seedBucket(name: string, seed: SeedBucket = {}): Promise<void> {
     await this.raw.send(new S3.CreateBucketCommand({ Bucket: name }));
-    const { cors, versioning, owner, noPublicAccessBlock, noOwnershipControls, ...control } = seed;
+    const { cors, owner, noPublicAccessBlock, noOwnershipControls, ...control } = seed;
     if (cors)
       await this.raw.send(
         new S3.PutBucketCorsCommand({ Bucket: name, CORSConfiguration: { CORSRules: cors } }),
       );
     this.s3.set(name, { ...this.newBucket(), ...structuredClone(control) });
     this.bucketMeta.set(name, {
-      region: this.region,
+      region: REGION,
       publicAccessBlockDeleted: noPublicAccessBlock === true,
       ownershipDeleted: noOwnershipControls === true,
-      ...(versioning ? { versioning } : {}),
     });
     if (owner) this.bucketOwners.set(name, owner);
   }
@@ -601,26 +557,21 @@ export class FakeAws {
   }
 
   /**
-   * The next call of that operation (from any client of this fake) fails once with that fault. Retryable
-   * faults (InternalError, Throttling, ECONNRESET) come as the SDK reports them once its retries are spent
-   * ($metadata.attempts = 3): a mocked command bypasses the SDK's retry middleware, and a passed-through one
-   * is failed above it, so either way the one failure is final. Service names per service: S3 answers
-   * InternalError (500) and SlowDown (503); IAM ServiceFailureException (500) and Throttling (400); STS
-   * InternalFailure (500) and Throttling (400). `afterEffect` fails the call after it took effect (the
-   * answer was lost), as a reset connection can.
+   * The next call of that operation (from any client of this fake) fails once with that fault, before it
+   * takes effect. Retryable faults (InternalError, Throttling, ECONNRESET) come as the SDK reports them once
+   * its retries are spent ($metadata.attempts = 3): the fault is raised above the SDK's retry middleware, so
+   * the one failure is final. Service names per service: S3 answers InternalError (500) and SlowDown (503);
+   * IAM ServiceFailureException (500) and Throttling (400); STS InternalFailure (500) and Throttling (400).
    */
-  failOnce(operation: string, fault: FaultKind, options: { afterEffect?: boolean } = {}): void {
+  failOnce(operation: string, fault: FaultKind): void {
     const op = operationOf(operation);
-    const queue = this.faults.get(op) ?? [];
-    queue.push({ kind: fault, afterEffect: options.afterEffect ?? false });
-    this.faults.set(op, queue);
+    this.faults.set(op, [...(this.faults.get(op) ?? []), fault]);
   }
 
-  /** Removes all mocks and closes the clients (call in after()). */
+  /** Closes every client this fake made; calls on them fail from now on (call in after()). */
   restore(): void {
     if (this.restored) return;
     this.restored = true;
-    for (const stub of this.stubs) stub.restore();
     for (const client of this.made) client.destroy();
     this.raw.destroy();
   }
@@ -631,7 +582,7 @@ export class FakeAws {
   private s3Config(credentials: AccessKey): S3.S3ClientConfig {
     return {
       endpoint: this.endpoint,
-      region: this.region,
+      region: REGION,
       forcePathStyle: true,
       credentials,
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -645,9 +596,19 @@ export class FakeAws {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = operationOf(String(context.commandName));
-        return this.passThrough(operation, args.input as Input, key, () => next(args));
+        const input = args.input as Input;
+        const handler = this.s3Handlers[operation];
+        if (handler) {
+          const { output, $metadata } = await this.call('s3', operation, input, key, () =>
+            this.answerS3(operation, input, key, handler),
+          );
+          return { output: { ...output, $metadata }, response: undefined };
+        }
+        return this.call('s3', operation, input, key, () =>
+          this.passThrough(operation, input, key, () => next(args)),
+        );
       },
-      { step: 'initialize', priority: 'high', name: 'fakeAwsPassThrough' },
+      { step: 'initialize', priority: 'high', name: 'fakeAws' },
     );
     // s3rver knows one key id (S3RVER) but checks no SigV4 signature: the client signs with its own key (the
     // fake has checked it above), and the signed request names S3RVER on its way to s3rver.
@@ -663,207 +624,86 @@ export class FakeAws {
       },
       { step: 'deserialize', priority: 'low', name: 'fakeAwsS3rverCredential' },
     );
-    const stub = mockClient(client);
-    this.stubs.push(stub);
-    stub.send.callThrough();
-    const loose = stub as unknown as LooseStub;
-    const on = (command: unknown, operation: string, handler: (input: Input) => Output | Promise<Output>) =>
-      loose.on(command).callsFake((input) => this.mocked('s3', operation, input, key, handler));
-    on(S3.PutPublicAccessBlockCommand, 'PutPublicAccessBlock', (i) => this.putPublicAccessBlock(i));
-    on(S3.GetPublicAccessBlockCommand, 'GetPublicAccessBlock', (i) => this.getPublicAccessBlock(i));
-    on(S3.DeletePublicAccessBlockCommand, 'DeletePublicAccessBlock', (i) => this.deletePublicAccessBlock(i));
-    on(S3.PutBucketOwnershipControlsCommand, 'PutBucketOwnershipControls', (i) => this.putOwnership(i));
-    on(S3.GetBucketOwnershipControlsCommand, 'GetBucketOwnershipControls', (i) => this.getOwnership(i));
-    on(S3.DeleteBucketOwnershipControlsCommand, 'DeleteBucketOwnershipControls', (i) =>
-      this.deleteOwnership(i),
-    );
-    on(S3.PutBucketEncryptionCommand, 'PutBucketEncryption', (i) => this.putEncryption(i));
-    on(S3.GetBucketEncryptionCommand, 'GetBucketEncryption', (i) => this.getEncryption(i));
-    on(S3.DeleteBucketEncryptionCommand, 'DeleteBucketEncryption', (i) => this.deleteEncryption(i));
-    on(S3.PutBucketTaggingCommand, 'PutBucketTagging', (i) => this.putTagging(i));
-    on(S3.GetBucketTaggingCommand, 'GetBucketTagging', (i) => this.getTagging(i));
-    on(S3.DeleteBucketTaggingCommand, 'DeleteBucketTagging', (i) => this.deleteTagging(i));
-    on(S3.PutBucketPolicyCommand, 'PutBucketPolicy', (i) => this.putBucketPolicy(i, key));
-    on(S3.GetBucketPolicyCommand, 'GetBucketPolicy', (i) => this.getBucketPolicy(i));
-    on(S3.DeleteBucketPolicyCommand, 'DeleteBucketPolicy', (i) => this.deleteBucketPolicy(i));
-    on(S3.GetBucketPolicyStatusCommand, 'GetBucketPolicyStatus', (i) => this.getBucketPolicyStatus(i));
-    on(S3.PutBucketVersioningCommand, 'PutBucketVersioning', (i) => this.putVersioning(i));
-    on(S3.GetBucketVersioningCommand, 'GetBucketVersioning', (i) => this.getVersioning(i));
-    on(S3.GetBucketLocationCommand, 'GetBucketLocation', (i) => this.getLocation(i));
-    on(S3.ListObjectVersionsCommand, 'ListObjectVersions', (i) => this.listObjectVersions(i));
-    on(S3.DeleteObjectsCommand, 'DeleteObjects', (i) => this.deleteObjects(i));
-    on(S3.GetBucketLifecycleConfigurationCommand, 'GetBucketLifecycleConfiguration', (i) => {
-      const rules = this.state(i).bucket.lifecycle;
-      if (!rules)
-        throw s3Error({
-          code: 'NoSuchLifecycleConfiguration',
-          message: 'The lifecycle configuration does not exist',
-          status: 404,
-          extra: { BucketName: i.Bucket },
-        });
-      return { Rules: structuredClone(rules) };
-    });
-    on(S3.PutBucketLifecycleConfigurationCommand, 'PutBucketLifecycleConfiguration', (i) => {
-      this.state(i).bucket.lifecycle = structuredClone(
-        (i.LifecycleConfiguration as S3.BucketLifecycleConfiguration | undefined)?.Rules ?? [],
-      );
-      return {};
-    });
-    on(S3.GetBucketLoggingCommand, 'GetBucketLogging', (i) => {
-      const logging = this.state(i).bucket.logging;
-      return logging ? { LoggingEnabled: structuredClone(logging) } : {};
-    });
-    on(S3.PutBucketLoggingCommand, 'PutBucketLogging', (i) => {
-      this.state(i).bucket.logging = structuredClone(
-        (i.BucketLoggingStatus as S3.BucketLoggingStatus | undefined)?.LoggingEnabled,
-      );
-      return {};
-    });
-    on(S3.PutBucketAclCommand, 'PutBucketAcl', (i) => this.putAcl(i));
-    on(S3.PutObjectAclCommand, 'PutObjectAcl', (i) => this.putAcl(i));
     return client;
   }
 
-  private mockIam(client: IAM.IAMClient): void {
-    const stub = mockClient(client);
-    this.stubs.push(stub);
-    stub.send.callsFake((command) =>
-      Promise.reject(new Error(`FakeAws does not model IAM ${command.constructor.name}`)),
-    );
-    const loose = stub as unknown as LooseStub;
-    const on = (command: unknown, operation: string, handler: (input: Input) => Output) =>
-      loose.on(command).callsFake((input) => this.mocked('iam', operation, input, undefined, handler));
-    on(IAM.CreateUserCommand, 'CreateUser', (i) => this.createUser(i));
-    on(IAM.GetUserCommand, 'GetUser', (i) => this.getUser(i));
-    on(IAM.ListUsersCommand, 'ListUsers', () => this.listUsers());
-    on(IAM.DeleteUserCommand, 'DeleteUser', (i) => this.deleteUser(i));
-    on(IAM.TagUserCommand, 'TagUser', (i) => this.tagUser(i));
-    on(IAM.UntagUserCommand, 'UntagUser', (i) => this.untagUser(i));
-    on(IAM.ListUserTagsCommand, 'ListUserTags', (i) => ({
-      Tags: this.requireUser(i.UserName).tags.map((t) => ({ ...t })),
-      IsTruncated: false,
-    }));
-    on(IAM.PutUserPolicyCommand, 'PutUserPolicy', (i) => this.putUserPolicy(i));
-    on(IAM.GetUserPolicyCommand, 'GetUserPolicy', (i) => this.getUserPolicy(i));
-    on(IAM.ListUserPoliciesCommand, 'ListUserPolicies', (i) => ({
-      PolicyNames: [...this.requireUser(i.UserName).policies.keys()],
-      IsTruncated: false,
-    }));
-    on(IAM.DeleteUserPolicyCommand, 'DeleteUserPolicy', (i) => this.deleteUserPolicy(i));
-    on(IAM.ListAttachedUserPoliciesCommand, 'ListAttachedUserPolicies', (i) => {
-      this.requireUser(i.UserName);
-      return { AttachedPolicies: [], IsTruncated: false };
-    });
-    on(IAM.ListGroupsForUserCommand, 'ListGroupsForUser', (i) => {
-      this.requireUser(i.UserName);
-      return { Groups: [], IsTruncated: false };
-    });
-    on(IAM.CreateAccessKeyCommand, 'CreateAccessKey', (i) => this.createAccessKey(i));
-    on(IAM.ListAccessKeysCommand, 'ListAccessKeys', (i) => this.listAccessKeys(i));
-    on(IAM.UpdateAccessKeyCommand, 'UpdateAccessKey', (i) => this.updateAccessKey(i));
-    on(IAM.DeleteAccessKeyCommand, 'DeleteAccessKey', (i) => this.deleteAccessKey(i));
-    on(IAM.GetAccessKeyLastUsedCommand, 'GetAccessKeyLastUsed', (i) => this.getAccessKeyLastUsed(i));
-  }
-
-  private mockSts(client: STS.STSClient): void {
-    const stub = mockClient(client);
-    this.stubs.push(stub);
-    stub.send.callsFake((command) =>
-      Promise.reject(new Error(`FakeAws does not model STS ${command.constructor.name}`)),
-    );
-    (stub as unknown as LooseStub).on(STS.GetCallerIdentityCommand).callsFake((input) =>
-      this.mocked('sts', 'GetCallerIdentity', input, undefined, () => {
-        if (this.operator === 'no-credentials')
-          // What the SDK's default chain throws before any request when it finds nothing.
-          throw Object.assign(new Error('Could not load credentials from any providers'), {
-            name: 'CredentialsProviderError',
-            tryNextLink: false,
-          });
-        if (this.operator === 'expired-session')
-          throw queryError('sts', {
-            code: 'ExpiredToken',
-            message: 'The security token included in the request is expired',
-            status: 400,
-          });
-        return {
-          UserId: this.operator === 'sso-role' ? `AROAEXAMPLEROLEID0000:alice` : this.operatorUserId,
-          Account: this.accountId,
-          Arn: this.operatorArn,
-        };
-      }),
-    );
-  }
-
-  /** STS signed with an app key: valid once IAM has propagated the key (S3's InvalidAccessKeyId window). */
-  private stsWithKey(key: AccessKey): STS.STSClient {
-    const client = new STS.STSClient({ region: this.region, credentials: key });
+  private iamClient(): IAM.IAMClient {
+    const client = new IAM.IAMClient({ region: REGION, credentials: OPERATOR_KEY });
     this.made.push(client);
-    const stub = mockClient(client);
-    this.stubs.push(stub);
-    stub.send.callsFake((command) =>
-      Promise.reject(new Error(`FakeAws does not model STS ${command.constructor.name} with an app key`)),
+    client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        const operation = operationOf(String(context.commandName));
+        const output = await this.call('iam', operation, args.input as Input, undefined, (input) => {
+          const handler = this.iamHandlers[operation];
+          if (!handler) throw new Error(`FakeAws does not model IAM ${operation}`);
+          return handler(input);
+        });
+        return { output: { ...output, $metadata: responseMetadata('iam', 200) }, response: undefined };
+      },
+      { step: 'initialize', priority: 'high', name: 'fakeAws' },
     );
-    (stub as unknown as LooseStub).on(STS.GetCallerIdentityCommand).callsFake((input) =>
-      this.mocked('sts', 'GetCallerIdentity', { ...input, as: key.accessKeyId }, undefined, () => {
-        const found = this.findKey(key.accessKeyId);
-        const invalid = () =>
-          queryError('sts', {
-            code: 'InvalidClientTokenId',
-            message: 'The security token included in the request is invalid.',
-            status: 403,
-          });
-        if (!found || found.key.status !== 'Active' || found.key.secret !== key.secretAccessKey)
-          throw invalid();
-        if (Date.now() - found.key.created.getTime() < this.keyPropagationMs) throw invalid();
-        return {
-          UserId: this.userMeta.get(found.user)!.userId,
-          Account: this.accountId,
-          Arn: found.user.arn,
-        };
-      }),
+    return client;
+  }
+
+  /** STS for the operator, or signed with an app key: valid once IAM has propagated the key. */
+  private stsClient(key: AccessKey | undefined): STS.STSClient {
+    const client = new STS.STSClient({ region: REGION, credentials: key ?? OPERATOR_KEY });
+    this.made.push(client);
+    client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        const operation = operationOf(String(context.commandName));
+        const input = key ? { ...(args.input as Input), as: key.accessKeyId } : (args.input as Input);
+        const output = await this.call('sts', operation, input, undefined, () => {
+          if (operation !== 'GetCallerIdentity') throw new Error(`FakeAws does not model STS ${operation}`);
+          return key ? this.appIdentity(key) : this.operatorIdentity();
+        });
+        return { output: { ...output, $metadata: responseMetadata('sts', 200) }, response: undefined };
+      },
+      { step: 'initialize', priority: 'high', name: 'fakeAws' },
     );
     return client;
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // The two paths a call takes.
+  // Every call: recorded, delayed, raced, faulted, and for an app key on S3, authenticated and authorized.
 
-  private record(service: Service, operation: string, input: Input): void {
-    const copy = { ...input };
-    this.requests.push({ service, operation, input: copy });
-    if (MUTATING.test(operation)) this.calls.push([operation, copy]);
-  }
-
-  private takeFault(operation: string): PendingFault | undefined {
-    return this.faults.get(operation)?.shift();
-  }
-
-  /** A mocked command: the whole answer comes from here. */
-  private async mocked(
+  private async call<T>(
     service: Service,
     operation: string,
     input: Input,
     key: AccessKey | undefined,
-    handler: (input: Input) => Output | Promise<Output>,
-  ): Promise<Output> {
-    this.record(service, operation, input);
+    answer: (input: Input) => T | Promise<T>,
+  ): Promise<T> {
+    if (this.restored) throw new Error('FakeAws was restored: its clients are closed');
+    const copy = { ...input };
+    this.requests.push({ service, operation, input: copy });
+    if (MUTATING.test(operation)) this.calls.push([operation, copy]);
     if (this.latencyMs > 0) await sleep(this.latencyMs);
-    await this.runBefore(operation);
-    const fault = this.takeFault(operation);
-    if (fault && !fault.afterEffect) throw this.faultError(service, operation, input, fault.kind, key);
-    if (service === 's3') {
-      if (key) this.authorizeKey(key, operation, input);
-      const bucket = String(input.Bucket);
-      if (this.takenBuckets.has(bucket))
-        throw s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
-      this.checkOwner(operation, input);
-      await this.requireBucket(bucket);
+    const hooks = this.before.get(operation);
+    if (hooks?.length) {
+      this.before.delete(operation);
+      for (const fn of hooks) await fn();
     }
-    const output = await handler(input);
-    if (fault) throw this.faultError(service, operation, input, fault.kind, key);
-    const status =
-      service === 's3' && /^(Delete|PutBucketPolicy$|PutBucketTagging$)/.test(operation) ? 204 : 200;
-    return { ...output, $metadata: responseMetadata(service, status) };
+    const fault = this.faults.get(operation)?.shift();
+    if (fault) throw this.faultError(service, operation, input, fault, key);
+    if (service === 's3') {
+      if (key) await this.authorizeKey(key, operation, input);
+      this.checkBucketAccess(operation, input);
+    }
+    return answer(input);
+  }
+
+  /** A control-plane call answered here, on a bucket s3rver has. */
+  private async answerS3(
+    operation: string,
+    input: Input,
+    key: AccessKey | undefined,
+    handler: (input: Input, key: AccessKey | undefined) => Output | Promise<Output>,
+  ): Promise<{ output: Output; $metadata: ResponseMetadata }> {
+    await this.requireBucket(String(input.Bucket));
+    const output = await handler(input, key);
+    const status = /^(Delete|PutBucketPolicy$|PutBucketTagging$)/.test(operation) ? 204 : 200;
+    return { output, $metadata: responseMetadata('s3', status) };
   }
 
   /** A command on its way to s3rver: AWS's rules around it, and AWS's answers where s3rver's differ. */
@@ -873,64 +713,25 @@ export class FakeAws {
     key: AccessKey | undefined,
     next: () => Promise<T>,
   ): Promise<T> {
-    this.record('s3', operation, input);
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
-    await this.runBefore(operation);
-    const fault = this.takeFault(operation);
-    if (fault && !fault.afterEffect) throw this.faultError('s3', operation, input, fault.kind, key);
-    const user = key ? this.authorizeKey(key, operation, input) : undefined;
-    const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
-    if (bucket !== undefined && operation === 'CreateBucket' && this.bucketOwners.has(bucket))
-      throw s3Error({
-        code: 'BucketAlreadyExists',
-        message:
-          'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
-        status: 409,
-        extra: { BucketName: bucket },
-      });
-    if (bucket !== undefined) this.checkOwner(operation, input);
-    if (
-      bucket !== undefined &&
-      operation === 'DeleteObject' &&
-      this.legalHolds.get(bucket)?.has(String(input.Key))
-    )
-      throw s3Error({
-        code: 'AccessDenied',
-        message: 'Access Denied because object protected by object lock.',
-        status: 403,
-      });
-    if (bucket !== undefined && operation === 'DeleteBucket' && this.versionsLeft(bucket) > 0)
+    if (!PASSED_TO_S3RVER.has(operation)) throw new Error(`FakeAws does not model S3 ${operation}`);
+    const bucket = String(input.Bucket);
+    if (operation === 'DeleteObject' && this.legalHolds.get(bucket)?.has(String(input.Key)))
+      throw accessDenied('Access Denied because object protected by object lock.');
+    if (operation === 'DeleteBucket' && this.versionsLeft(bucket) > 0)
       throw s3Error({
         code: 'BucketNotEmpty',
         message: 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.',
         status: 409,
         extra: { BucketName: bucket },
       });
-    if (bucket !== undefined && this.takenBuckets.has(bucket)) {
-      if (operation === 'CreateBucket')
-        throw s3Error({
-          code: 'BucketAlreadyExists',
-          message:
-            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
-          status: 409,
-          extra: { BucketName: bucket },
-        });
-      throw isHead(operation)
-        ? s3HeadError(403)
-        : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
-    }
-    let createdRegion: string | undefined;
-    if (operation === 'CreateBucket') createdRegion = this.checkCreateBucket(input);
-    if (['PutObject', 'CopyObject', 'CreateMultipartUpload'].includes(operation) && bucket !== undefined)
-      this.checkObjectAcl(bucket, input.ACL);
+    let createdRegion = operation === 'CreateBucket' ? this.checkCreateBucket(input) : undefined;
     let result: T;
     try {
       result = await next();
     } catch (error) {
-      if (operation === 'CreateBucket' && nameOf(error) === 'BucketAlreadyExists' && bucket !== undefined) {
+      if (operation === 'CreateBucket' && nameOf(error) === 'BucketAlreadyExists') {
         // s3rver says BucketAlreadyExists for our own bucket; AWS says BucketAlreadyOwnedByYou, or 200 in us-east-1.
-        const region = this.bucketMeta.get(bucket)?.region ?? this.region;
-        if (region !== 'us-east-1')
+        if ((this.bucketMeta.get(bucket)?.region ?? REGION) !== 'us-east-1')
           throw s3Error({
             code: 'BucketAlreadyOwnedByYou',
             message: 'Your previous request to create the named bucket succeeded and you already own it.',
@@ -940,15 +741,12 @@ export class FakeAws {
         result = { output: { Location: `/${bucket}`, $metadata: responseMetadata('s3', 200) } } as T;
         createdRegion = undefined;
       } else if (
-        user &&
-        (operation === 'HeadObject' || operation === 'GetObject') &&
+        operation === 'GetObject' &&
         statusOf(error) === 404 &&
-        !policiesAllow(user.policies.values(), 's3:ListBucket', `arn:aws:s3:::${String(bucket)}`)
+        (await this.deniesListing(key, input))
       ) {
         // Without s3:ListBucket, S3 does not tell a missing key from a forbidden one.
-        throw operation === 'HeadObject'
-          ? s3HeadError(403)
-          : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
+        throw accessDenied();
       } else if (nameOf(error) === 'BucketNotEmpty') {
         throw s3Error({
           code: 'BucketNotEmpty',
@@ -960,42 +758,44 @@ export class FakeAws {
         throw error;
       }
     }
-    if (bucket !== undefined) {
-      if (operation === 'CreateBucket' && createdRegion !== undefined)
-        this.registerBucket(bucket, createdRegion, input);
-      if (operation === 'DeleteBucket') {
-        this.s3.delete(bucket);
-        this.bucketMeta.delete(bucket);
-      }
-      if (operation === 'HeadBucket') {
-        const output = (result as { output?: Output }).output;
-        if (output) output.BucketRegion = this.bucketMeta.get(bucket)?.region ?? this.region;
-      }
+    if (createdRegion !== undefined) {
+      this.s3.set(bucket, this.newBucket());
+      this.bucketMeta.set(bucket, {
+        region: createdRegion,
+        publicAccessBlockDeleted: false,
+        ownershipDeleted: false,
+      });
     }
-    if (fault) throw this.faultError('s3', operation, input, fault.kind, key);
+    if (operation === 'DeleteBucket') {
+      this.s3.delete(bucket);
+      this.bucketMeta.delete(bucket);
+    }
+    if (operation === 'HeadBucket') {
+      const output = (result as { output?: Output }).output;
+      if (output) output.BucketRegion = this.bucketMeta.get(bucket)?.region ?? REGION;
+    }
     return result;
   }
 
-  private async runBefore(operation: string): Promise<void> {
-    const hooks = this.before.get(operation);
-    if (!hooks?.length) return;
-    this.before.delete(operation);
-    for (const fn of hooks) await fn();
-  }
-
   /**
-   * ExpectedBucketOwner, as S3 checks it: a bucket of another account answers 403 AccessDenied (HEAD: a bare
-   * 403) to a call that names our account, however readable it is; without it, another account's bucket
-   * may be read but not changed.
+   * Who may touch the bucket: a name another account holds (takenBuckets) answers 403 (CreateBucket:
+   * BucketAlreadyExists), and so does another account's bucket to a call naming our account as
+   * ExpectedBucketOwner (HEAD: a bare 403); without it, another account's bucket may be read, not changed.
    */
-  private checkOwner(operation: string, input: Input): void {
+  private checkBucketAccess(operation: string, input: Input): void {
     const bucket = String(input.Bucket);
+    const denied = () => (isHead(operation) ? s3HeadError(403) : accessDenied());
+    if (operation === 'CreateBucket' && (this.takenBuckets.has(bucket) || this.bucketOwners.has(bucket)))
+      throw s3Error({
+        code: 'BucketAlreadyExists',
+        message:
+          'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+        status: 409,
+        extra: { BucketName: bucket },
+      });
+    if (this.takenBuckets.has(bucket)) throw denied();
     const owner = this.bucketOwners.get(bucket) ?? this.accountId;
     const expected = input.ExpectedBucketOwner;
-    const denied = () =>
-      isHead(operation)
-        ? s3HeadError(403)
-        : s3Error({ code: 'AccessDenied', message: 'Access Denied', status: 403 });
     if (expected !== undefined && !/^\d{12}$/.test(String(expected)))
       throw s3Error({ code: 'InvalidArgument', message: 'Invalid expected bucket owner', status: 400 });
     if (expected !== undefined && expected !== owner) throw denied();
@@ -1020,11 +820,7 @@ export class FakeAws {
         );
       if (kind === 'AccessDenied') {
         const [action, resource] = s3Authorizations(operation, input)[0] ?? [`s3:${operation}`, '*'];
-        return s3Error({
-          code: 'AccessDenied',
-          message: `User: ${caller} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`,
-          status: 403,
-        });
+        return accessDenied(notAuthorizedMessage(caller, action, resource, 'no-identity-allow'));
       }
       return kind === 'Throttling'
         ? s3Error({
@@ -1066,7 +862,44 @@ export class FakeAws {
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Access keys on S3.
+  // Identities and app keys.
+
+  private operatorIdentity(): Output {
+    if (this.operator === 'no-credentials')
+      // What the SDK's default chain throws before any request when it finds nothing.
+      throw Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+        tryNextLink: false,
+      });
+    if (this.operator === 'expired-session')
+      throw queryError('sts', {
+        code: 'ExpiredToken',
+        message: 'The security token included in the request is expired',
+        status: 400,
+      });
+    return {
+      UserId: this.operator === 'sso-role' ? `AROAEXAMPLEROLEID0000:alice` : this.operatorUserId,
+      Account: this.accountId,
+      Arn: this.operatorArn,
+    };
+  }
+
+  /** GetCallerIdentity signed with an app key: InvalidClientTokenId until IAM has propagated the key. */
+  private appIdentity(key: AccessKey): Output {
+    const found = this.findKey(key.accessKeyId);
+    if (
+      !found ||
+      found.key.status !== 'Active' ||
+      found.key.secret !== key.secretAccessKey ||
+      Date.now() - found.key.created.getTime() < this.keyPropagationMs
+    )
+      throw queryError('sts', {
+        code: 'InvalidClientTokenId',
+        message: 'The security token included in the request is invalid.',
+        status: 403,
+      });
+    return { UserId: this.userMeta.get(found.user)!.userId, Account: this.accountId, Arn: found.user.arn };
+  }
 
   private findKey(id: string): { user: FakeIamUser; key: FakeAccessKey } | undefined {
     for (const user of this.iam.values()) {
@@ -1076,8 +909,16 @@ export class FakeAws {
     return undefined;
   }
 
-  /** What S3 says to a request signed with an app key: unknown, propagating, or not allowed by its policy. */
-  private authorizeKey(key: AccessKey, operation: string, input: Input): FakeIamUser {
+  /** The user's inline policies, parsed (PutUserPolicy only stores valid JSON). */
+  private policiesOf(user: FakeIamUser): unknown[] {
+    return [...user.policies.values()].map((text) => JSON.parse(text) as unknown);
+  }
+
+  /**
+   * What S3 says to a request signed with an app key: unknown or propagating (the fake's clocks), or not
+   * allowed (iam-simulate, from the user's inline policies and scpDeny).
+   */
+  private async authorizeKey(key: AccessKey, operation: string, input: Input): Promise<void> {
     const head = isHead(operation);
     const deny = (code: string, message: string, extra?: Record<string, unknown>) =>
       head ? s3HeadError(403) : s3Error({ code, message, status: 403, extra });
@@ -1096,19 +937,34 @@ export class FakeAws {
     const age = Date.now() - found.key.created.getTime();
     if (age < this.keyPropagationMs) throw unknown();
     if (age < (this.keyPropagationMs * 4) / 3) throw deny('AccessDenied', 'Access Denied');
+    const identityPolicies = this.policiesOf(found.user);
     for (const [action, resource] of s3Authorizations(operation, input)) {
-      if (this.scpDeny.has(action))
-        throw deny(
-          'AccessDenied',
-          `User: ${found.user.arn} is not authorized to perform: ${action} on resource: "${resource}" with an explicit deny in a service control policy`,
-        );
-      if (!policiesAllow(found.user.policies.values(), action, resource))
-        throw deny(
-          'AccessDenied',
-          `User: ${found.user.arn} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`,
-        );
+      const denial = await authorize({
+        principal: found.user.arn,
+        action,
+        resource,
+        resourceAccount: this.bucketOwners.get(String(input.Bucket)) ?? this.accountId,
+        identityPolicies,
+        scpDenies: this.scpDeny,
+      });
+      if (denial) throw deny('AccessDenied', notAuthorizedMessage(found.user.arn, action, resource, denial));
     }
-    return found.user;
+  }
+
+  /** Whether an app key may not list the bucket (iam-simulate): then S3 answers a missing key with 403. */
+  private async deniesListing(key: AccessKey | undefined, input: Input): Promise<boolean> {
+    const user = key && this.findKey(key.accessKeyId)?.user;
+    if (!user) return false;
+    const [action, resource] = s3Action('ListBucket', String(input.Bucket));
+    const denial = await authorize({
+      principal: user.arn,
+      action,
+      resource,
+      resourceAccount: this.accountId,
+      identityPolicies: this.policiesOf(user),
+      scpDenies: this.scpDeny,
+    });
+    return denial !== undefined;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -1125,14 +981,6 @@ export class FakeAws {
     };
   }
 
-  private registerBucket(name: string, region: string, input: Input): void {
-    const bucket = this.newBucket();
-    if (typeof input.ObjectOwnership === 'string')
-      bucket.ownership = { Rules: [{ ObjectOwnership: input.ObjectOwnership as S3.ObjectOwnership }] };
-    this.s3.set(name, bucket);
-    this.bucketMeta.set(name, { region, publicAccessBlockDeleted: false, ownershipDeleted: false });
-  }
-
   /** AWS's CreateBucket rules s3rver does not apply; returns the new bucket's region. */
   private checkCreateBucket(input: Input): string {
     const bucket = String(input.Bucket);
@@ -1145,49 +993,15 @@ export class FakeAws {
       });
     const constraint = (input.CreateBucketConfiguration as { LocationConstraint?: string } | undefined)
       ?.LocationConstraint;
-    const illegal = (message: string) =>
-      s3Error({ code: 'IllegalLocationConstraintException', message, status: 400 });
-    if (this.region === 'us-east-1') {
-      if (constraint === 'us-east-1')
-        throw s3Error({
-          code: 'InvalidLocationConstraint',
-          message: 'The specified location-constraint is not valid',
-          status: 400,
-          extra: { LocationConstraint: constraint },
-        });
-    } else if (!constraint) {
-      throw illegal(
-        'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
-      );
-    } else if (constraint !== this.region) {
-      throw illegal(
-        `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
-      );
-    }
-    const ownership =
-      typeof input.ObjectOwnership === 'string' ? input.ObjectOwnership : 'BucketOwnerEnforced';
-    if (typeof input.ACL === 'string' && input.ACL !== 'private' && ownership === 'BucketOwnerEnforced')
+    // The clients are in us-east-1, where a LocationConstraint names another region, never us-east-1 itself.
+    if (constraint === 'us-east-1')
       throw s3Error({
-        code: 'InvalidBucketAclWithObjectOwnership',
-        message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        code: 'InvalidLocationConstraint',
+        message: 'The specified location-constraint is not valid',
         status: 400,
+        extra: { LocationConstraint: constraint },
       });
     return constraint ?? 'us-east-1';
-  }
-
-  private effectiveOwnership(bucket: string): string {
-    const rule = this.s3.get(bucket)?.ownership?.Rules?.[0]?.ObjectOwnership;
-    return rule ?? (this.bucketMeta.get(bucket)?.ownershipDeleted ? 'ObjectWriter' : 'BucketOwnerEnforced');
-  }
-
-  private checkObjectAcl(bucket: string, acl: unknown): void {
-    if (typeof acl !== 'string' || acl === 'bucket-owner-full-control') return;
-    if (this.effectiveOwnership(bucket) === 'BucketOwnerEnforced')
-      throw s3Error({
-        code: 'AccessControlListNotSupported',
-        message: 'The bucket does not allow ACLs',
-        status: 400,
-      });
   }
 
   /** The bucket's state, if s3rver has the bucket (asked for real each time); NoSuchBucket otherwise. */
@@ -1215,11 +1029,7 @@ export class FakeAws {
       this.s3.set(name, bucket);
     }
     if (!this.bucketMeta.has(name))
-      this.bucketMeta.set(name, {
-        region: this.region,
-        publicAccessBlockDeleted: false,
-        ownershipDeleted: false,
-      });
+      this.bucketMeta.set(name, { region: REGION, publicAccessBlockDeleted: false, ownershipDeleted: false });
     return bucket;
   }
 
@@ -1269,13 +1079,6 @@ export class FakeAws {
     return { PublicAccessBlockConfiguration: { ...config } };
   }
 
-  private deletePublicAccessBlock(input: Input): Output {
-    const { bucket, meta } = this.state(input);
-    bucket.publicAccessBlock = undefined;
-    meta.publicAccessBlockDeleted = true;
-    return {};
-  }
-
   private putOwnership(input: Input): Output {
     const { bucket, meta } = this.state(input);
     const rules = (input.OwnershipControls as S3.OwnershipControls | undefined)?.Rules;
@@ -1304,13 +1107,6 @@ export class FakeAws {
         bucket.ownership ?? { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       ),
     };
-  }
-
-  private deleteOwnership(input: Input): Output {
-    const { bucket, meta } = this.state(input);
-    bucket.ownership = undefined;
-    meta.ownershipDeleted = true;
-    return {};
   }
 
   private putEncryption(input: Input): Output {
@@ -1345,11 +1141,6 @@ export class FakeAws {
         },
       ),
     };
-  }
-
-  private deleteEncryption(input: Input): Output {
-    this.state(input).bucket.encryption = undefined;
-    return {};
   }
 
   private putTagging(input: Input): Output {
@@ -1423,11 +1214,9 @@ export class FakeAws {
     }
     if (isPublicPolicy(text) && this.effectivePublicAccessBlock(name)?.BlockPublicPolicy) {
       const caller = (key && this.findKey(key.accessKeyId)?.user.arn) ?? this.operatorArn;
-      throw s3Error({
-        code: 'AccessDenied',
-        message: `User: ${caller} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
-        status: 403,
-      });
+      throw accessDenied(
+        `User: ${caller} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`,
+      );
     }
     bucket.policy = text;
     return {};
@@ -1448,29 +1237,6 @@ export class FakeAws {
   private deleteBucketPolicy(input: Input): Output {
     this.state(input).bucket.policy = undefined;
     return {};
-  }
-
-  private getBucketPolicyStatus(input: Input): Output {
-    const { Policy } = this.getBucketPolicy(input);
-    return { PolicyStatus: { IsPublic: isPublicPolicy(String(Policy)) } };
-  }
-
-  private putVersioning(input: Input): Output {
-    const { meta } = this.state(input);
-    const status = (input.VersioningConfiguration as S3.VersioningConfiguration | undefined)?.Status;
-    if (status !== 'Enabled' && status !== 'Suspended') throw this.malformedXml();
-    meta.versioning = status;
-    return {};
-  }
-
-  private getVersioning(input: Input): Output {
-    const { meta } = this.state(input);
-    return meta.versioning ? { Status: meta.versioning } : {};
-  }
-
-  private getLocation(input: Input): Output {
-    const { meta } = this.state(input);
-    return meta.region === 'us-east-1' ? {} : { LocationConstraint: meta.region };
   }
 
   /**
@@ -1587,16 +1353,6 @@ export class FakeAws {
     return { ...(del?.Quiet ? {} : { Deleted: deleted }), ...(errors.length ? { Errors: errors } : {}) };
   }
 
-  private putAcl(input: Input): Output {
-    if (this.effectiveOwnership(String(input.Bucket)) === 'BucketOwnerEnforced')
-      throw s3Error({
-        code: 'AccessControlListNotSupported',
-        message: 'The bucket does not allow ACLs',
-        status: 400,
-      });
-    return {};
-  }
-
   // -------------------------------------------------------------------------------------------------------
   // IAM.
 
@@ -1622,7 +1378,7 @@ export class FakeAws {
   private userView(user: FakeIamUser): Output {
     const meta = this.userMeta.get(user)!;
     return {
-      Path: meta.path,
+      Path: '/',
       UserName: meta.name,
       UserId: meta.userId,
       Arn: user.arn,
@@ -1676,34 +1432,15 @@ export class FakeAws {
       throw iamError('EntityAlreadyExists', `User with name ${name} already exists.`, 409);
     const tags = ((input.Tags as IAM.Tag[] | undefined) ?? []).map((t) => ({ Key: t.Key, Value: t.Value }));
     this.validateTags(tags);
-    const path = typeof input.Path === 'string' ? input.Path : '/';
     const user: FakeIamUser = {
-      arn: `arn:aws:iam::${this.accountId}:user${path}${name}`,
+      arn: `arn:aws:iam::${this.accountId}:user/${name}`,
       tags,
       policies: new Map(),
       keys: [],
     };
     this.iam.set(name, user);
-    this.userMeta.set(user, { name, userId: this.stableUserId(name), path, created: new Date() });
+    this.userMeta.set(user, { name, userId: this.stableUserId(name), created: new Date() });
     return { User: this.userView(user) };
-  }
-
-  private getUser(input: Input): Output {
-    if (input.UserName === undefined)
-      return {
-        User: {
-          Path: '/',
-          UserName: 'operator',
-          UserId: this.operatorUserId,
-          Arn: this.operatorArn,
-          CreateDate: new Date(0),
-        },
-      };
-    return { User: this.userView(this.requireUser(input.UserName)) };
-  }
-
-  private listUsers(): Output {
-    return { Users: [...this.iam.values()].map((u) => this.userView(u)), IsTruncated: false };
   }
 
   private deleteUser(input: Input): Output {
@@ -1713,24 +1450,6 @@ export class FakeAws {
     if (user.policies.size)
       throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
     this.iam.delete(this.userMeta.get(user)!.name);
-    return {};
-  }
-
-  private tagUser(input: Input): Output {
-    const user = this.requireUser(input.UserName);
-    const merged = new Map(user.tags.map((t) => [String(t.Key).toLowerCase(), t]));
-    for (const t of (input.Tags as IAM.Tag[] | undefined) ?? [])
-      merged.set(String(t.Key).toLowerCase(), { Key: t.Key, Value: t.Value });
-    const tags = [...merged.values()];
-    this.validateTags(tags);
-    user.tags = tags;
-    return {};
-  }
-
-  private untagUser(input: Input): Output {
-    const user = this.requireUser(input.UserName);
-    const drop = new Set(((input.TagKeys as string[] | undefined) ?? []).map((k) => k.toLowerCase()));
-    user.tags = user.tags.filter((t) => !drop.has(String(t.Key).toLowerCase()));
     return {};
   }
 
@@ -1779,8 +1498,6 @@ export class FakeAws {
   }
 
   private createAccessKey(input: Input): Output {
-    if (input.UserName === undefined)
-      throw new Error('FakeAws models the keys of IAM users only: CreateAccessKey needs a UserName');
     const user = this.requireUser(input.UserName);
     if (user.keys.length >= 2)
       throw iamError('LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2', 409);
@@ -1804,7 +1521,6 @@ export class FakeAws {
   }
 
   private listAccessKeys(input: Input): Output {
-    if (input.UserName === undefined) return { AccessKeyMetadata: [], IsTruncated: false };
     const user = this.requireUser(input.UserName);
     const name = this.userMeta.get(user)!.name;
     return {
@@ -1818,7 +1534,7 @@ export class FakeAws {
     };
   }
 
-  private requireKey(input: Input): { user: FakeIamUser; key: FakeAccessKey } {
+  private deleteAccessKey(input: Input): Output {
     const user = this.requireUser(input.UserName);
     const key = user.keys.find((k) => k.id === input.AccessKeyId);
     if (!key)
@@ -1827,38 +1543,7 @@ export class FakeAws {
         `The Access Key with id ${String(input.AccessKeyId)} cannot be found.`,
         404,
       );
-    return { user, key };
-  }
-
-  private updateAccessKey(input: Input): Output {
-    const { key } = this.requireKey(input);
-    if (input.Status !== 'Active' && input.Status !== 'Inactive')
-      throw iamError(
-        'ValidationError',
-        `1 validation error detected: Value '${String(input.Status)}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`,
-        400,
-      );
-    key.status = input.Status;
-    return {};
-  }
-
-  private deleteAccessKey(input: Input): Output {
-    const { user, key } = this.requireKey(input);
     user.keys = user.keys.filter((k) => k !== key);
     return {};
-  }
-
-  private getAccessKeyLastUsed(input: Input): Output {
-    const found = this.findKey(String(input.AccessKeyId));
-    if (!found)
-      throw iamError(
-        'AccessDenied',
-        `User: ${this.operatorArn} is not authorized to perform: iam:GetAccessKeyLastUsed`,
-        403,
-      );
-    return {
-      UserName: this.userMeta.get(found.user)!.name,
-      AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' },
-    };
   }
 }
