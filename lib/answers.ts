@@ -3,6 +3,8 @@
  * environment variables, then the answers remembered in .yo-rc.json, then the declared fallback. The
  * generator asks for what is still open when it may prompt; otherwise `missing` names what is needed.
  */
+import { blockLines } from './blocks.js';
+import type { ProjectFiles } from './detect.js';
 import {
   coerce,
   fromEnvironment,
@@ -54,18 +56,28 @@ export function explicitValues(
   return r;
 }
 
+/** The option keys of the secrets (StorageSecrets): PartialAnswers says which are given, never their values. */
+const SECRET_KEYS = ['accessKeyId', 'secretAccessKey', 'accountKey'] as const;
+
 export function partialAnswers(
   provider: ProviderId,
   values: Record<string, OptionValue>,
   pkg?: string,
   projectOrigins?: readonly string[],
+  secretsStored?: readonly string[],
 ): PartialAnswers {
   const s = (k: string): string | undefined =>
     typeof values[k] === 'string' ? (values[k] as string) : undefined;
+  const b = (k: string): boolean | undefined => (typeof values[k] === 'boolean' ? values[k] : undefined);
   return {
     provider,
     pkg,
     projectOrigins,
+    provision: b('provision'),
+    destroy: b('destroy'),
+    useOperatorKey: b('useOperatorKey'),
+    secretsGiven: SECRET_KEYS.filter((k) => s(k) !== undefined),
+    secretsStored,
     bucket: s('bucket'),
     region: s('region'),
     endpoint: s('endpoint'),
@@ -76,6 +88,19 @@ export function partialAnswers(
     publicRead: values.publicRead === true,
     corsOrigins: Array.isArray(values.corsOrigins) ? values.corsOrigins : undefined,
   };
+}
+
+/**
+ * The settings names (AWS_SECRET_ACCESS_KEY…) of the secrets the project already keeps for the app, where a
+ * run reads them back: the managed block of the secrets file when there is one, of settings_local.py otherwise.
+ * Names only: a question for a secret the project keeps need not be asked.
+ */
+export function storedSecretNames(files: ProjectFiles, pkg: string, secretsFile?: string): string[] {
+  const file = secretsFile ?? `${pkg}/settings_local.py`;
+  const text = files.read(file);
+  const lines = text === null ? [] : (blockLines(file, text) ?? []);
+  // `NAME = "value"` in settings_local.py, `NAME=value` in the dotenv file; an empty value keeps nothing.
+  return lines.flatMap((l) => /^([A-Z][A-Z0-9_]*)\s*=\s*"?([^"\s][^"]*)"?\s*$/.exec(l)?.[1] ?? []);
 }
 
 /** Fills in remembered answers and fallbacks (the no-prompt path; prompts use them as defaults instead). */

@@ -16,6 +16,14 @@ export type PartialAnswers = Partial<StorageAnswers> & {
   pkg?: string;
   /** The site's origins as the project's settings name them (lib/pysettings.ts originsFromSettings). */
   projectOrigins?: readonly string[];
+  /** The run flags questions depend on, as given so far (undefined: the flag's fallback). */
+  provision?: boolean;
+  destroy?: boolean;
+  useOperatorKey?: boolean;
+  /** The secret options given so far, by key (accessKeyId…): never their values. */
+  secretsGiven?: readonly string[];
+  /** The settings names of the secrets the project already keeps for the app (settings_local.py or the secrets file). */
+  secretsStored?: readonly string[];
 };
 
 export interface OptionDecl {
@@ -29,7 +37,7 @@ export interface OptionDecl {
   env?: string;
   /** Remembered in .yo-rc.json (never for secrets or run flags). */
   persist: boolean;
-  /** Never stored, never logged, asked with a password prompt. */
+  /** Never stored, never logged; asked with a password prompt unless `masked` says otherwise. */
   secret?: boolean;
   /** Must have a value for this provider before anything is written. */
   required?: (a: PartialAnswers) => boolean;
@@ -39,6 +47,13 @@ export interface OptionDecl {
   suggest?: (a: PartialAnswers) => OptionValue | undefined;
   /** Prompt wording; options without one are flags only. */
   question?: string;
+  /**
+   * Whether an interactive run asks the question (never when the option already has a value). Without it: when
+   * the option is required, or has a default to offer.
+   */
+  when?: (a: PartialAnswers) => boolean;
+  /** The answer is typed blind (a password prompt, never echoed). Default: `secret`. */
+  masked?: boolean;
   /** A select question: each choice's value and the label shown. */
   choices?: readonly { value: string; name: string }[];
   validate?: (value: OptionValue, a: PartialAnswers) => string | undefined;

@@ -4,10 +4,19 @@
  */
 import Generator, { type Storage } from 'yeoman-generator';
 import { cliValue } from '../../lib/answers.js';
-import { fromEnvironment, SKIP_PROMPTS, PROJECT } from '../../lib/options.js';
+import { detectProject } from '../../lib/detect.js';
+import { ARCHES_VERSION, fromEnvironment, SKIP_PROMPTS, PROJECT } from '../../lib/options.js';
+import { diskFiles } from '../../lib/projectfiles.js';
 import { readOurs } from '../../lib/safefs.js';
 import { UserError } from '../../lib/types.js';
-import { declareOptions, inertConfig, promptsAllowed, type StoredConfig } from '../base/storage-generator.js';
+import {
+  declareOptions,
+  inertConfig,
+  PROJECT_SHOWN,
+  projectSummary,
+  promptsAllowed,
+  type StoredConfig,
+} from '../base/storage-generator.js';
 import { optionsFor, PROVIDER_OPTION, providerById } from '../registry.js';
 
 export default class AppGenerator extends Generator {
@@ -28,10 +37,21 @@ export default class AppGenerator extends Generator {
     const skipValue = cliValue(SKIP_PROMPTS, this.options) ?? fromEnvironment(SKIP_PROMPTS, process.env);
     const project = cliValue(PROJECT, this.options) ?? fromEnvironment(PROJECT, process.env);
     if (typeof project === 'string') this.destinationRoot(project);
-    const stored = (readOurs(this.destinationRoot()) as StoredConfig).provider;
-    const remembered = stored === 'app' ? undefined : stored;
+    const ours = readOurs(this.destinationRoot()) as StoredConfig;
+    const remembered = ours.provider === 'app' ? undefined : ours.provider;
     let provider = typeof explicit === 'string' ? explicit : undefined;
+    let summaryShown = false;
     if (!provider && promptsAllowed(typeof skipValue === 'boolean' ? skipValue : undefined)) {
+      // What the run found, before the first question: the provider's generator does not repeat it.
+      const version = cliValue(ARCHES_VERSION, this.options) ?? fromEnvironment(ARCHES_VERSION, process.env);
+      const root = this.destinationRoot();
+      const found = detectProject(
+        root,
+        diskFiles(root),
+        typeof version === 'string' ? version : ours.archesVersion,
+      );
+      this.log(projectSummary(found, version === undefined && ours.archesVersion !== undefined));
+      summaryShown = true;
       ({ provider } = await this.prompt<{ provider: string }>({
         type: 'select',
         name: 'provider',
@@ -56,6 +76,8 @@ export default class AppGenerator extends Generator {
       const v = cliValue(o, this.options);
       if (v !== undefined) forwarded[o.name] = v;
     }
+    if (summaryShown) forwarded[PROJECT_SHOWN] = true;
+    // By namespace: the bin, yo's lookup and the tests register every provider generator under its own.
     await this.composeWith(`arches-storage:${provider}`, forwarded);
   }
 }

@@ -49,6 +49,9 @@ const ACCOUNT_KEY: OptionDecl = {
   env: 'ARCHES_STORAGE_ACCOUNT_KEY',
   persist: false,
   secret: true,
+  question: 'Storage account key (empty: set AZURE_ACCOUNT_KEY in the environment instead)',
+  // Asked while the project keeps none; an answer is written to settings_local.py like --account-key.
+  when: (a) => !a.secretsStored?.includes('AZURE_ACCOUNT_KEY'),
 };
 
 const title = 'Azure Blob Storage';

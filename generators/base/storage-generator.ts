@@ -12,11 +12,12 @@ import {
   fillDefaults,
   partialAnswers,
   rememberable,
+  storedSecretNames,
   toAnswers,
   type Resolved,
 } from '../../lib/answers.js';
 import { detectProject, type ArchesProject, type ProjectFiles } from '../../lib/detect.js';
-import type { OptionDecl, OptionValue } from '../../lib/options.js';
+import type { OptionDecl, OptionValue, PartialAnswers } from '../../lib/options.js';
 import type { StorageProvider } from '../../lib/provider.js';
 import { ALL_DOCUMENT_NAMES, providerById } from '../registry.js';
 import {
@@ -33,7 +34,7 @@ import {
 } from '../../lib/safefs.js';
 import { bytesAsText, diskFiles } from '../../lib/projectfiles.js';
 import { redact } from '../../lib/redact.js';
-import { formatRelease } from '../../lib/matrix.js';
+import { formatRelease, settingsStyle } from '../../lib/matrix.js';
 import { buildOverlay, type Overlay } from '../../lib/overlay.js';
 import { readProjectOrigins, settingsInspector, type SettingsInspector } from '../../lib/pysettings.js';
 import type { ClientFactory } from '../../lib/provision/clients.js';
@@ -63,6 +64,27 @@ export function declareOptions(g: Generator, decls: readonly OptionDecl[]): void
   }
 }
 
+/**
+ * An option the app generator passes to the provider's generator it composes with, once it has shown the
+ * project summary (before its provider question). Not a CLI flag: the bin refuses it, and nothing else sets it.
+ */
+export const PROJECT_SHOWN = 'projectSummaryShown';
+
+/** What detection found, shown before the first question of an interactive run. */
+export function projectSummary(p: ArchesProject, versionRemembered = false): string {
+  const from =
+    versionRemembered && p.releaseSource === '--arches-version'
+      ? '.yo-rc.json (an earlier --arches-version)'
+      : p.releaseSource;
+  const deps = p.dependencyTarget;
+  return [
+    `Arches project: package ${p.pkg} in ${p.root}`,
+    `  release:      Arches ${formatRelease(p.release)} (read from ${from})`,
+    `  settings:     ${p.settingsPath} (${settingsStyle(p.release)} style)`,
+    `  dependencies: ${deps.path}${deps.kind === 'requirements' && deps.created ? ' (created by this run)' : ''}`,
+  ].join('\n');
+}
+
 /** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
 export function promptsAllowed(
   skipPrompts: boolean | undefined,
@@ -81,6 +103,10 @@ export class StorageGenerator extends Generator {
   protected gathered!: Resolved;
   protected overlay!: Overlay;
   protected interactive = false;
+  /** --dry-run: nothing is written and nothing is changed in the cloud; decided once, in initializing(). */
+  protected dryRun = false;
+  /** The Arches release came from .yo-rc.json (an earlier --arches-version), for the project summary. */
+  protected versionRemembered = false;
   /** Reads and judges the settings with Python (--python, the project's venv, or the system's). */
   protected inspector!: SettingsInspector;
   /** The site's origins the project's settings name: the default of --cors-origin in every mode. */
@@ -122,9 +148,22 @@ export class StorageGenerator extends Generator {
     this.description = `Configure an Arches project's uploaded files for ${spec.title}`;
   }
 
-  /** Our keys in .yo-rc.json, read from disk each time (provisioning records state there as it goes). */
+  /** Our keys in .yo-rc.json as this task (phase) read them, for the project root they were read under. */
+  private storedCache?: { root: string; config: StoredConfig };
+
+  /**
+   * Our keys in .yo-rc.json, read from disk once per task: provisioning records state there as it goes, so each
+   * phase reads it again (and code that writes it mid-task calls forgetStored()).
+   */
   protected get stored(): StoredConfig {
-    return readOurs(this.destinationRoot()) as StoredConfig;
+    const root = this.destinationRoot();
+    if (this.storedCache?.root !== root) this.storedCache = { root, config: readOurs(root) as StoredConfig };
+    return this.storedCache.config;
+  }
+
+  /** The next read of `stored` goes to disk: for code that has just written .yo-rc.json. */
+  protected forgetStored(): void {
+    this.storedCache = undefined;
   }
 
   /**
@@ -140,6 +179,8 @@ export class StorageGenerator extends Generator {
 
   /** Releases the project lock when the run ends or any task fails. */
   override async executeTask(...args: Parameters<Generator['executeTask']>): Promise<void> {
+    // Each phase reads .yo-rc.json afresh (the one before may have recorded provisioning state).
+    this.forgetStored();
     try {
       await super.executeTask(...args);
     } catch (error) {
@@ -164,13 +205,16 @@ export class StorageGenerator extends Generator {
       }
       this.destinationRoot(dir);
     }
+    // Decided once: --dry-run is a CLI flag only (no variable, no memory), so nothing later can change it.
+    this.dryRun = explicit.values.dryRun === true;
     // One run at a time, taken before anything is read: a second run exits 1 naming this one.
     this.lock = acquireLock(this.destinationRoot(), `arches-storage ${this.provider}`, {
-      readOnly: explicit.values.dryRun === true,
+      readOnly: this.dryRun,
     });
     const skip = explicit.values.skipPrompts;
     this.interactive = promptsAllowed(typeof skip === 'boolean' ? skip : undefined);
     const version = explicit.values.archesVersion ?? this.stored.archesVersion;
+    this.versionRemembered = explicit.values.archesVersion === undefined && version !== undefined;
     this.project = detectProject(
       this.destinationRoot(),
       this.files(),
@@ -191,29 +235,32 @@ export class StorageGenerator extends Generator {
     const remembered = this.stored.providers?.[this.provider] ?? {};
     const pkg = this.project.pkg;
     if (this.interactive) {
+      // What the run found, before the first question (the app generator said it before asking the provider).
+      if (!summaryShown(this.options)) this.log(projectSummary(this.project, this.versionRemembered));
+      // Where the app's keys are kept (names only): a secret the project keeps is not asked again.
+      const secretsFile = this.gathered.values.secretsFile ?? remembered.secretsFile;
+      const secretsStored = storedSecretNames(
+        this.files(),
+        pkg,
+        typeof secretsFile === 'string' ? secretsFile : undefined,
+      );
       const asked = this.decls.filter((o) => o.question && this.gathered.values[o.key] === undefined);
       for (const o of asked) {
         // One question at a time, so later defaults (region, endpoint) follow earlier answers (service).
-        const a = partialAnswers(this.provider, this.gathered.values, pkg, this.projectOrigins.origins);
+        const a = partialAnswers(
+          this.provider,
+          this.gathered.values,
+          pkg,
+          this.projectOrigins.origins,
+          secretsStored,
+        );
+        // A secret is never offered from memory (it is never remembered either).
+        const suggestion = o.secret ? undefined : (remembered[o.key] ?? o.fallback?.(a) ?? o.suggest?.(a));
+        const required = o.required?.(a) ?? false;
+        if (!(o.when?.(a) ?? (required || o.fallback !== undefined || suggestion !== undefined))) continue;
         if (o.key === 'corsOrigins' && this.projectOrigins.used.length)
           this.log(`CORS origins found in the project's settings: ${this.projectOrigins.used.join(', ')}.`);
-        const suggestion = remembered[o.key] ?? o.fallback?.(a) ?? o.suggest?.(a);
-        const required = o.required?.(a) ?? false;
-        if (!required && o.fallback === undefined && suggestion === undefined) continue;
-        const question = {
-          type: o.choices ? 'list' : 'input',
-          name: o.key,
-          message: o.question!,
-          choices: o.choices ? [...o.choices] : undefined,
-          default: Array.isArray(suggestion) ? suggestion.join(',') : suggestion,
-          validate: (v: string) =>
-            (o.validate?.(v, a) ?? (required && !v ? `${o.name} is required` : true)) || true,
-        };
-        const answer = (await this.prompt(question as Parameters<Generator['prompt']>[0])) as Record<
-          string,
-          string
-        >;
-        const value = answer[o.key];
+        const value = await this.ask(o, a, suggestion, required);
         if (value !== undefined && value !== '') {
           this.gathered.values[o.key] =
             o.kind === 'list'
@@ -242,6 +289,46 @@ export class StorageGenerator extends Generator {
           `ALLOWED_HOSTS)${origins.skipped.length ? `; not origins: ${origins.skipped.join(', ')}` : ''}.`,
       );
     assertComplete(this.decls, this.gathered, this.spec, pkg);
+  }
+
+  /**
+   * Asks one option's question: a select with the declared labels when it has choices, a password prompt for a
+   * masked answer (never echoed, no default), an input otherwise. The answer as typed, or undefined.
+   */
+  private async ask(
+    o: OptionDecl,
+    a: PartialAnswers,
+    suggestion: OptionValue | undefined,
+    required: boolean,
+  ): Promise<string | undefined> {
+    const message = o.question!;
+    // An empty answer to an optional question means "none" (the question says what then).
+    const validate = (v: string): string | true =>
+      v === '' ? (required ? `${o.name} is required` : true) : o.validate?.(v, a) || true;
+    let answer: Record<string, unknown>;
+    if (o.choices) {
+      answer = await this.prompt({
+        type: 'select',
+        name: o.key,
+        message,
+        choices: o.choices.map((c) => ({ value: c.value, name: c.name })),
+        default: typeof suggestion === 'string' ? suggestion : undefined,
+      });
+    } else if (o.masked ?? o.secret) {
+      // Nothing is shown as it is typed, and there is no key to reveal it.
+      answer = await this.prompt({ type: 'password', name: o.key, message, toggleMask: false, validate });
+    } else {
+      const shown = Array.isArray(suggestion) ? suggestion.join(',') : suggestion;
+      answer = await this.prompt({
+        type: 'input',
+        name: o.key,
+        message,
+        default: typeof shown === 'string' ? shown : undefined,
+        validate,
+      });
+    }
+    const value = answer[o.key];
+    return typeof value === 'string' ? value : undefined;
   }
 
   async configuring(): Promise<void> {
@@ -366,24 +453,9 @@ export class StorageGenerator extends Generator {
   }
 
   async writing(): Promise<void> {
-    const { flags, secrets } = toAnswers(this.provider, this.gathered.values);
-    if (flags.dryRun) {
-      // The plan and the diff are what a dry run is for: stdout, so they can be saved or piped.
-      const out = [this.overlay.plan.join('\n')];
-      for (const c of this.overlay.changes) {
-        out.push(
-          createTwoFilesPatch(
-            `a/${c.path}`,
-            `b/${c.path}`,
-            bytesAsText(c.before ?? ''),
-            bytesAsText(c.after ?? ''),
-          ),
-        );
-      }
-      out.push('Dry run: nothing was written.\n');
-      // --json: the plan and the diff go into the one JSON document end() prints.
-      if (this.gathered.values.json === true) this.dryRunDiff = redact(out.slice(1, -1).join('\n'), secrets);
-      else process.stdout.write(redact(out.join('\n'), secrets));
+    const { secrets } = toAnswers(this.provider, this.gathered.values);
+    if (this.dryRun) {
+      this.showDryRun();
       return;
     }
     this.log(redact(this.overlay.plan.join('\n'), secrets));
@@ -435,6 +507,28 @@ export class StorageGenerator extends Generator {
     writeYoRc(root, { ...ours });
   }
 
+  /**
+   * What a dry run is for, printed in one place: the overlay's plan and the diff of every file, on stdout so
+   * they can be saved or piped, secrets masked; with --json they go into the one document end() prints.
+   */
+  protected showDryRun(): void {
+    const { secrets } = toAnswers(this.provider, this.gathered.values);
+    const diffs = this.overlay.changes.map((c) =>
+      createTwoFilesPatch(
+        `a/${c.path}`,
+        `b/${c.path}`,
+        bytesAsText(c.before ?? ''),
+        bytesAsText(c.after ?? ''),
+      ),
+    );
+    if (this.gathered.values.json === true) {
+      this.dryRunDiff = redact(diffs.join('\n'), secrets);
+      return;
+    }
+    const out = [this.overlay.plan.join('\n'), ...diffs, 'Dry run: nothing was written.\n'];
+    process.stdout.write(redact(out.join('\n'), secrets));
+  }
+
   end(): void {
     for (const w of this.overlay.warnings) this.log(`warning: ${w}`);
     const v = this.gathered.values;
@@ -444,8 +538,8 @@ export class StorageGenerator extends Generator {
       const doc = {
         ok: true,
         provider: this.switchedTo ?? this.provider,
-        dryRun: v.dryRun === true,
-        written: v.dryRun !== true && !this.declined,
+        dryRun: this.dryRun,
+        written: !this.dryRun && !this.declined,
         arches: formatRelease(this.project.release),
         package: this.project.pkg,
         changes: this.overlay.changes.map((c) => ({
@@ -495,6 +589,10 @@ const INERT_EDITOR = {
  */
 export function inertConfig(g: Generator): Storage {
   return new Storage(YO_RC_NAMESPACE, INERT_EDITOR, g.destinationPath(YO_RC));
+}
+
+function summaryShown(options: object): boolean {
+  return (options as { [PROJECT_SHOWN]?: unknown })[PROJECT_SHOWN] === true;
 }
 
 function testFactory(options: object): ClientFactory | undefined {

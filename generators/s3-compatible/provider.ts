@@ -89,11 +89,36 @@ const ACCOUNT: OptionDecl = {
   key: 'account',
   env: 'ARCHES_STORAGE_ACCOUNT',
   persist: true,
-  question: 'Cloudflare account id',
+  question: 'Cloudflare account id (empty: give the endpoint instead)',
+  when: (a) => a.service === 'r2' && a.endpoint === undefined,
   validate: (v) =>
     /^[0-9a-f]{32}$/.test(str(v))
       ? undefined
       : `--account "${str(v)}" is not a Cloudflare account id (32 hexadecimal characters)`,
+};
+
+/**
+ * Provisioning needs the app's key (the provisioner signs in with it unless operator credentials are found):
+ * asked when none is given or kept, unless the operator's key is to be the app's (--use-operator-key).
+ */
+const appKeyNeeded = (a: PartialAnswers): boolean =>
+  a.provision !== false &&
+  a.destroy !== true &&
+  a.useOperatorKey !== true &&
+  !(a.secretsStored?.includes('AWS_ACCESS_KEY_ID') && a.secretsStored.includes('AWS_SECRET_ACCESS_KEY'));
+
+const APP_KEY_ID: OptionDecl = {
+  ...ACCESS_KEY_ID,
+  question: 'Access key id the app uses (empty: none)',
+  when: appKeyNeeded,
+  // An identifier the user checks by eye as it is typed; like the secret, it is never stored or logged.
+  masked: false,
+};
+
+const APP_SECRET: OptionDecl = {
+  ...SECRET_ACCESS_KEY,
+  question: 'Secret access key the app uses',
+  when: (a) => appKeyNeeded(a) && (a.secretsGiven?.includes('accessKeyId') ?? false),
 };
 
 const USE_OPERATOR_KEY: OptionDecl = {
@@ -116,14 +141,15 @@ const s3Compatible: StorageProvider = {
   options: [
     ...LEADING,
     bucketOption(validateS3BucketName),
-    REGION,
+    // The service first: the region's default and rules, and whether an endpoint is needed, follow from it.
     SERVICE,
-    ENDPOINT,
+    REGION,
     ACCOUNT,
+    ENDPOINT,
     corsOriginOption({ title }),
     PUBLIC_READ,
-    ACCESS_KEY_ID,
-    SECRET_ACCESS_KEY,
+    APP_KEY_ID,
+    APP_SECRET,
     PROVISION,
     PROFILE,
     USE_OPERATOR_KEY,

@@ -3,14 +3,51 @@
  * interactive prompts, the app generator, and the package bin behaving like yeoman-test's runs.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createEnv } from 'yeoman-environment';
 import { END, MARK_PREFIX_END } from '../../lib/blocks.js';
-import { freshProject, NO_PROMPT, PROVIDER_OPTIONS, runBin, runGenerator, snapshot } from '../helpers/run.js';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { PROVIDER_OPTION, providerById } from '../../generators/registry.js';
+import { S3_SERVICE_PRESETS, S3_SERVICES } from '../../generators/s3-compatible/services.js';
+import {
+  freshProject,
+  NO_PROMPT,
+  PROVIDER_OPTIONS,
+  quietAdapter,
+  ROOT,
+  runBin,
+  runGenerator,
+  runOnTerminal,
+  snapshot,
+} from '../helpers/run.js';
+import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
 const PKG = 'demo_heritage';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+
+/** Options as bin flags. */
+const flags = (o: Record<string, unknown>): string[] =>
+  Object.entries(o).flatMap(([k, v]) =>
+    Array.isArray(v)
+      ? v.flatMap((x) => [`--${k}`, String(x)])
+      : v === true
+        ? [`--${k}`]
+        : v === false
+          ? [`--no-${k}`]
+          : [`--${k}`, String(v)],
+  );
 
 function withoutRc(s: Map<string, string>): Map<string, string> {
   const copy = new Map(s);
@@ -366,6 +403,7 @@ describe('generator flows', function () {
             account: 'archesmedia',
             container: 'media',
             corsOrigins: 'https://arches.example.org',
+            accountKey: '',
           },
         },
       );
@@ -375,9 +413,342 @@ describe('generator flows', function () {
         /storages\.backends\.azure_storage\.AzureStorage/,
       );
     });
+
+    it('questions with choices are selects with the human labels: the provider and the S3-compatible service', async function () {
+      const dir = project('7.6');
+      const result = await runGenerator(
+        'app',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        {
+          answers: {
+            provider: 's3-compatible',
+            bucket: 'arches-asked-bucket',
+            service: 'minio',
+            endpoint: 'http://127.0.0.1:9000',
+            corsOrigins: 'https://arches.example.org',
+          },
+        },
+      );
+      const byName = new Map(result.questions.map((q) => [q.name, q]));
+      assert.equal(byName.get('provider')?.type, 'select');
+      assert.deepEqual(byName.get('provider')?.choices, [...PROVIDER_OPTION.choices!]);
+      assert.equal(byName.get('service')?.type, 'select');
+      assert.deepEqual(
+        byName.get('service')?.choices,
+        S3_SERVICES.map((id) => ({ value: id, name: S3_SERVICE_PRESETS[id].title })),
+      );
+      assert.ok(
+        (byName.get('service')?.choices as Array<{ name: string }>).some(
+          (c) => c.name === 'DigitalOcean Spaces',
+        ),
+      );
+      // The service comes before the region, whose default and rules follow from it.
+      const names = result.questions.map((q) => q.name);
+      assert.ok(names.indexOf('service') < names.indexOf('region'), names.join(', '));
+      assert.deepEqual(
+        result.questions.filter((q) => !['select', 'input', 'password', 'confirm'].includes(q.type)),
+        [],
+      );
+      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /127\.0\.0\.1:9000/);
+    });
+
+    it('the Cloudflare account id is asked for R2, and supplies the endpoint', async function () {
+      const dir = project('7.6');
+      const account = '0123456789abcdef0123456789abcdef';
+      const result = await runGenerator(
+        's3-compatible',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        {
+          answers: {
+            bucket: 'arches-asked-bucket',
+            service: 'r2',
+            account,
+            corsOrigins: 'https://arches.example.org',
+          },
+        },
+      );
+      const names = result.questions.map((q) => q.name);
+      assert.ok(names.includes('account') && !names.includes('endpoint'), names.join(', '));
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'),
+        new RegExp(`https://${account}\\.r2\\.cloudflarestorage\\.com`),
+      );
+    });
+  });
+
+  describe('.yo-rc.json', function () {
+    it('is read once per phase, not at every use of the remembered answers', async function () {
+      const dir = project('7.6');
+      await runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+      const reads: Record<string, number> = {};
+      let phase = 'before';
+      const original = fs.readFileSync;
+      fs.readFileSync = ((...args: Parameters<typeof original>) => {
+        if (String(args[0]).endsWith('.yo-rc.json')) reads[phase] = (reads[phase] ?? 0) + 1;
+        return original(...args);
+      }) as typeof original;
+      syncBuiltinESMExports();
+      try {
+        await runGenerator('aws', dir, NO_PROMPT, {
+          onGenerator: (g) => {
+            for (const p of ['initializing', 'prompting', 'configuring', 'writing', 'end'])
+              g.on(`method:${p}`, () => (phase = p));
+          },
+        });
+      } finally {
+        fs.readFileSync = original;
+        syncBuiltinESMExports();
+      }
+      // writing() reads it again for what it writes (other generators' keys, the journal's): not counted here.
+      const { writing, ...answersRead } = reads;
+      assert.deepEqual(answersRead, { initializing: 1, prompting: 1, configuring: 1 });
+      assert.ok(writing! >= 1, 'writing() reads the file as it is now');
+    });
+  });
+
+  describe('secrets asked at the prompt', function () {
+    let s3: RunningS3;
+    before(async () => {
+      s3 = await startS3rver();
+    });
+    after(async () => {
+      await s3.stop();
+    });
+    const asked = (bucket: string) => ({
+      bucket,
+      service: 'minio',
+      endpoint: s3.endpoint,
+      corsOrigins: 'https://arches.example.org',
+      apply: true,
+    });
+
+    it('S3-compatible provisioning asks the app key id (input) and secret (password) when none is given or kept, and never again', async function () {
+      const dir = project('7.6');
+      const first = await runGenerator(
+        's3-compatible',
+        dir,
+        { 'skip-prompts': false },
+        {
+          answers: {
+            ...asked('arches-asked-key'),
+            accessKeyId: S3RVER_KEY.accessKeyId,
+            secretAccessKey: S3RVER_KEY.secretAccessKey,
+          },
+        },
+      );
+      const q = new Map(first.questions.map((x) => [x.name, x]));
+      assert.equal(q.get('accessKeyId')?.type, 'input');
+      assert.equal(q.get('secretAccessKey')?.type, 'password');
+      assert.equal(q.get('secretAccessKey')?.default, undefined, 'no default: nothing to echo');
+      // The key provisioned with: the bucket exists, and the app's key is kept where git does not look.
+      await s3.client.send(new HeadBucketCommand({ Bucket: 'arches-asked-key' }));
+      const files = snapshot(dir);
+      assert.match(
+        files.get(`${PKG}/settings_local.py`)!,
+        new RegExp(`AWS_SECRET_ACCESS_KEY = "${S3RVER_KEY.secretAccessKey}"`),
+      );
+      for (const [p, content] of files)
+        if (p !== `${PKG}/settings_local.py`)
+          assert.ok(!content.includes(`"${S3RVER_KEY.secretAccessKey}"`), `${p} has no secret`);
+      // Kept now: the next interactive run asks no key (it reads the kept one).
+      const second = await runGenerator(
+        's3-compatible',
+        dir,
+        { 'skip-prompts': false },
+        { answers: asked('arches-asked-key') },
+      );
+      const names = second.questions.map((x) => x.name);
+      assert.ok(!names.includes('accessKeyId') && !names.includes('secretAccessKey'), names.join(', '));
+      assert.deepEqual(snapshot(dir), files, 'the same run again changes nothing');
+    });
+
+    it('no key question without provisioning, or with --use-operator-key, --destroy, or a key given', async function () {
+      for (const [options, answers] of [
+        [{ provision: false }, {}],
+        [
+          {
+            'access-key-id': S3RVER_KEY.accessKeyId,
+            'secret-access-key': S3RVER_KEY.secretAccessKey,
+            'dry-run': true,
+          },
+          {},
+        ],
+      ] as const) {
+        const dir = project('7.6');
+        const run = await runGenerator(
+          's3-compatible',
+          dir,
+          { 'skip-prompts': false, ...options },
+          { answers: { ...asked('arches-no-key-q'), ...answers } },
+        );
+        const names = run.questions.map((x) => x.name);
+        assert.ok(!names.includes('accessKeyId') && !names.includes('secretAccessKey'), names.join(', '));
+      }
+      const decls = providerById('s3-compatible').options;
+      const keyQ = decls.find((o) => o.key === 'accessKeyId')!;
+      for (const a of [{ useOperatorKey: true }, { destroy: true }, { provision: false }])
+        assert.equal(keyQ.when!(a), false, JSON.stringify(a));
+      assert.equal(keyQ.when!({}), true);
+    });
+
+    it('Azure: the account key is a password prompt; empty means the environment', async function () {
+      const dir = project('8.0');
+      const answers = {
+        account: 'archesmedia',
+        container: 'media',
+        corsOrigins: 'https://arches.example.org',
+      };
+      const empty = await runGenerator(
+        'azure',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        { answers: { ...answers, accountKey: '' } },
+      );
+      assert.equal(empty.questions.find((x) => x.name === 'accountKey')?.type, 'password');
+      assert.doesNotMatch(
+        readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+        /AZURE_ACCOUNT_KEY/,
+      );
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'),
+        /AZURE_ACCOUNT_KEY = os\.environ\.get\("AZURE_ACCOUNT_KEY"\)/,
+      );
+      await runGenerator(
+        'azure',
+        dir,
+        { 'skip-prompts': false, provision: false },
+        { answers: { ...answers, accountKey: 'c2VjcmV0LWtleQ==' } },
+      );
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+        /AZURE_ACCOUNT_KEY = "c2VjcmV0LWtleQ=="/,
+      );
+      assert.ok(!readFileSync(path.join(dir, '.yo-rc.json'), 'utf8').includes('c2VjcmV0LWtleQ=='));
+      const kept = await runGenerator('azure', dir, { 'skip-prompts': false, provision: false }, { answers });
+      assert.ok(!kept.questions.some((x) => x.name === 'accountKey'), 'a kept key is not asked again');
+    });
+  });
+
+  describe('on a real terminal (the bin on a pseudo-terminal)', function () {
+    this.timeout(60_000);
+    const DEPRECATED = /deprecat/i;
+
+    it('the detected project is summarised before the first question; selects show labels; no deprecation notice', function () {
+      const dir = project('7.6');
+      const r = runOnTerminal(
+        ['s3-compatible', '--no-provision', '--project', dir],
+        [
+          ['Bucket name', '\r'],
+          // DigitalOcean Spaces, Wasabi, Backblaze B2, Cloudflare R2, MinIO: the fifth.
+          ['Which S3-compatible service', '\x1b[B\x1b[B\x1b[B\x1b[B\r'],
+          ['Region', '\r'],
+          ['Endpoint URL', 'http://127.0.0.1:9000\r'],
+          ['Origins the Arches site', '\r'],
+          ['Write these changes', '\r'],
+        ],
+      );
+      assert.equal(r.pending, null, r.out);
+      assert.equal(r.code, 0, r.out);
+      assert.doesNotMatch(r.out, DEPRECATED);
+      const summary = r.out.indexOf('Arches project: package demo_heritage');
+      assert.ok(summary >= 0 && summary < r.out.indexOf('Bucket name'), r.out);
+      assert.match(r.out, /Arches 7\.6\.\d+ \(read from pyproject\.toml\)/);
+      assert.match(r.out, /settings: +demo_heritage\/settings\.py \(STORAGES style\)/);
+      assert.match(r.out, /dependencies: +pyproject\.toml/);
+      assert.match(r.out, /DigitalOcean Spaces[\s\S]*Cloudflare R2[\s\S]*MinIO/);
+      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /127\.0\.0\.1:9000/);
+      // A no-prompt run prints no summary: its output stays as it was.
+      const quiet = runBin([
+        'gcs',
+        '--project',
+        project('7.6'),
+        ...flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs }),
+      ]);
+      assert.equal(quiet.status, 0, quiet.stderr);
+      assert.doesNotMatch(quiet.stdout + quiet.stderr, /Arches project:/);
+    });
+
+    it('the app generator shows the summary once, before its provider question', function () {
+      const dir = project('7.4');
+      const r = runOnTerminal(
+        ['app', '--no-provision', '--project', dir],
+        [
+          ['Where should Arches keep', '\x1b[B\x1b[B\r'],
+          ['Bucket name', 'arches_media_test\r'],
+          ['Origins the Arches site', '\r'],
+          ['Write these changes', '\r'],
+        ],
+      );
+      assert.equal(r.pending, null, r.out);
+      assert.equal(r.code, 0, r.out);
+      assert.doesNotMatch(r.out, DEPRECATED);
+      assert.equal(r.out.split('Arches project: package demo_heritage').length - 1, 1, r.out);
+      assert.ok(r.out.indexOf('Arches project:') < r.out.indexOf('Where should Arches keep'));
+      assert.match(r.out, /Google Cloud Storage/);
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'),
+        /GS_BUCKET_NAME = "arches_media_test"/,
+      );
+    });
+
+    it('a secret typed at a password prompt is never echoed, and lands only in settings_local.py', function () {
+      const dir = project('8.0');
+      const key = 'c2VjcmV0LXR5cGVkLWtleQ==';
+      const r = runOnTerminal(
+        ['azure', '--no-provision', '--project', dir],
+        [
+          ['Storage account name', 'archesmedia\r'],
+          ['Blob container name', '\r'],
+          ['Origins the Arches site', '\r'],
+          ['Storage account key', `${key}\r`],
+          ['Write these changes', '\r'],
+        ],
+      );
+      assert.equal(r.pending, null, r.out);
+      assert.equal(r.code, 0, r.out);
+      assert.doesNotMatch(r.out, DEPRECATED);
+      assert.ok(!r.out.includes(key) && !r.out.includes(key.slice(0, 8)), r.out);
+      assert.match(
+        readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8'),
+        new RegExp(`AZURE_ACCOUNT_KEY = "${key}"`),
+      );
+      for (const [p, content] of snapshot(dir))
+        if (p !== `${PKG}/settings_local.py`) assert.ok(!content.includes(key), `${p} has no key`);
+    });
   });
 
   describe('the app generator without prompts', function () {
+    it('composes with the provider generator by namespace: through the bin and through yo’s lookup', async function () {
+      const viaTest = project('7.4');
+      await runGenerator('gcs', viaTest, { ...NO_PROMPT, ...PROVIDER_OPTIONS.gcs });
+      const viaBin = project('7.4');
+      const r = runBin([
+        'app',
+        '--project',
+        viaBin,
+        ...flags({ ...NO_PROMPT, provider: 'gcs', ...PROVIDER_OPTIONS.gcs }),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(snapshot(viaBin), snapshot(viaTest));
+      // yo finds the package by yeoman-environment's lookup of an installed generator-arches-storage.
+      const global = mkdtempSync(path.join(tmpdir(), 'global-'));
+      dirs.push(global);
+      mkdirSync(path.join(global, 'node_modules'));
+      symlinkSync(ROOT, path.join(global, 'node_modules', 'generator-arches-storage'));
+      const env = createEnv({ adapter: quietAdapter() });
+      await env.lookup({ packagePaths: [path.join(global, 'node_modules', 'generator-arches-storage')] });
+      const viaYo = project('7.4');
+      await env.run([
+        'arches-storage:app',
+        '--project',
+        viaYo,
+        ...flags({ ...NO_PROMPT, provider: 'gcs', ...PROVIDER_OPTIONS.gcs }),
+      ]);
+      assert.deepEqual(snapshot(viaYo), snapshot(viaTest));
+    });
+
     it('needs --provider, and forwards the other options', async function () {
       const dir = project('7.4');
       await assertRefused(dir, () => runGenerator('app', dir, NO_PROMPT), [/--provider/]);
@@ -390,17 +761,6 @@ describe('generator flows', function () {
   });
 
   describe('the package bin', function () {
-    const flags = (o: Record<string, unknown>): string[] =>
-      Object.entries(o).flatMap(([k, v]) =>
-        Array.isArray(v)
-          ? v.flatMap((x) => [`--${k}`, String(x)])
-          : v === true
-            ? [`--${k}`]
-            : v === false
-              ? [`--no-${k}`]
-              : [`--${k}`, String(v)],
-      );
-
     it('writes the same overlay as the generator run through yeoman-test', async function () {
       const viaTest = project('7.6');
       const viaBin = project('7.6');
@@ -424,6 +784,18 @@ describe('generator flows', function () {
       assert.match(r.stderr, /--cors-origin/);
       assert.doesNotMatch(r.stderr, /--region/);
       assert.deepEqual(snapshot(dir), before);
+    });
+
+    it('--force keeps Yeoman’s meaning: passed through, and nothing of ours reads it', function () {
+      const plain = project('7.4');
+      const forced = project('7.4');
+      const args = flags({ ...NO_PROMPT, ...PROVIDER_OPTIONS.aws });
+      const a = runBin(['aws', '--project', plain, ...args]);
+      const b = runBin(['aws', '--project', forced, ...args, '--force']);
+      assert.equal(a.status, 0, a.stderr);
+      assert.equal(b.status, 0, b.stderr);
+      assert.deepEqual(snapshot(forced), snapshot(plain));
+      assert.equal(b.stdout, a.stdout);
     });
 
     it('refuses an unknown option before loading Yeoman', function () {

@@ -32,6 +32,9 @@ helpers.createTestAdapter = (options) => {
   }
 };
 
+/** A prompt-less, silent adapter (with the workaround above), for environments a test creates itself. */
+export const quietAdapter = (): ReturnType<typeof helpers.createTestAdapter> => helpers.createTestAdapter();
+
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(ROOT, 'bin/arches-storage.js');
 
@@ -65,37 +68,151 @@ export interface RunOptions {
   /** Prompt answers; any question without one fails the run. */
   answers?: Record<string, unknown>;
   env?: Record<string, string | undefined>;
+  /** Called with the generator before it runs (to listen to its task events). */
+  onGenerator?: (generator: { on(event: string, listener: () => void): unknown }) => void;
 }
 
-/** Runs a generator with yeoman-test in an existing project directory. */
+/** A question the run asked, as the generator put it to the prompt module, with the answer given. */
+export interface AskedQuestion {
+  name: string;
+  type: string;
+  message: string;
+  choices?: unknown;
+  default?: unknown;
+  answer: unknown;
+}
+
+export interface GeneratorRun extends RunResult {
+  /** Every question asked, in order, with its prompt type (askedQuestions has only name and answer). */
+  questions: AskedQuestion[];
+  /** What the run wrote through console.log/warn/error and process warnings (deprecations among them). */
+  warnings: string[];
+}
+
+/** Deprecation notices: a run that prints one fails (Yeoman, inquirer or Node say "deprecated"). */
+export const DEPRECATION = /deprecat/i;
+
+/**
+ * Collects what `run` writes through console.log/warn/error (Yeoman's and inquirer's deprecation notices go
+ * there) and Node's process warnings, still passing them on.
+ */
+async function collectingWarnings<T>(run: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const methods = ['log', 'warn', 'error'] as const;
+  const originals = methods.map((m) => console[m]);
+  methods.forEach((m, i) => {
+    console[m] = (...args: unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+      originals[i]!.apply(console, args);
+    };
+  });
+  const onWarning = (w: Error): void => {
+    warnings.push(`${w.name}: ${w.message}`);
+  };
+  process.on('warning', onWarning);
+  try {
+    return { result: await run(), warnings };
+  } finally {
+    methods.forEach((m, i) => (console[m] = originals[i]!));
+    process.off('warning', onWarning);
+  }
+}
+
+/**
+ * Runs a generator with yeoman-test in an existing project directory. A run that prints a deprecation notice
+ * fails, whatever it tests.
+ */
 export async function runGenerator(
   name: string,
   dir: string,
   options: Record<string, unknown>,
   run: RunOptions = {},
-): Promise<RunResult> {
+): Promise<GeneratorRun> {
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(run.env ?? {})) {
     saved[k] = process.env[k];
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+  const questions: AskedQuestion[] = [];
   try {
-    return await helpers
-      .run(generatorPath(name), { namespace: `arches-storage:${name}` })
-      // The app generator composes with a provider's by namespace, as yo and the bin register them.
-      .withGenerators(PROVIDER_IDS.map((id) => [generatorPath(id), { namespace: `arches-storage:${id}` }]))
-      .cd(dir)
-      // A copy: Yeoman adds camelCase keys to the options object it is given.
-      .withOptions({ ...options })
-      // "Write these changes?" is answered yes unless a test says otherwise.
-      .withAnswers({ write: true, ...run.answers }, { throwOnMissingAnswer: true });
+    const { result, warnings } = await collectingWarnings(() =>
+      helpers
+        .run(generatorPath(name), { namespace: `arches-storage:${name}` })
+        // The app generator composes with a provider's by namespace, as yo and the bin register them.
+        .withGenerators(PROVIDER_IDS.map((id) => [generatorPath(id), { namespace: `arches-storage:${id}` }]))
+        .cd(dir)
+        .onGenerator((g) => run.onGenerator?.(g))
+        // A copy: Yeoman adds camelCase keys to the options object it is given.
+        .withOptions({ ...options })
+        // "Write these changes?" is answered yes unless a test says otherwise.
+        .withAnswers(
+          { write: true, ...run.answers },
+          {
+            throwOnMissingAnswer: true,
+            callback: (answer, { question }) => {
+              const q = question as Partial<AskedQuestion>;
+              questions.push({
+                name: String(q.name),
+                type: String(q.type),
+                message: String(q.message),
+                choices: q.choices,
+                default: q.default,
+                answer,
+              });
+              return answer;
+            },
+          },
+        )
+        .then((r) => r),
+    );
+    const deprecated = warnings.filter((w) => DEPRECATION.test(w));
+    if (deprecated.length) throw new Error(`the run printed a deprecation notice:\n${deprecated.join('\n')}`);
+    return Object.assign(result, { questions, warnings });
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   }
+}
+
+/** What a run on a pseudo-terminal printed (stdout and stderr as the terminal shows them). */
+export interface TerminalRun {
+  code: number | null;
+  out: string;
+  /** The first script pattern that never showed up (the command was killed), or null. */
+  pending: string | null;
+}
+
+/**
+ * Runs the bin on a pseudo-terminal (test/helpers/pty_run.py), so prompts are real inquirer prompts on a TTY:
+ * each [pattern, keys] of the script waits for the pattern in the output, then types the keys.
+ */
+export function runOnTerminal(
+  args: string[],
+  script: Array<[pattern: string, keys: string]>,
+  options: { env?: Record<string, string | undefined> } = {},
+): TerminalRun {
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      path.join(ROOT, 'test/helpers/pty_run.py'),
+      '--script',
+      JSON.stringify(script),
+      process.execPath,
+      BIN,
+      ...args,
+    ],
+    {
+      // cwd: yeoman-test runs elsewhere in the suite chdir into folders that are later removed.
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CI: undefined, ...options.env } as NodeJS.ProcessEnv,
+    },
+  );
+  if (r.status !== 0) throw new Error(`pty_run.py failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as TerminalRun;
 }
 
 /** Runs the package bin as a child process. */

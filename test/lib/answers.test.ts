@@ -4,11 +4,15 @@ import {
   explicitValues,
   fillDefaults,
   missingRequired,
+  partialAnswers,
   rememberable,
+  storedSecretNames,
   toAnswers,
   validationErrors,
   type Resolved,
 } from '../../lib/answers.js';
+import { BEGIN, END } from '../../lib/blocks.js';
+import type { ProjectFiles } from '../../lib/detect.js';
 import { coerce, fromEnvironment, type OptionValue } from '../../lib/options.js';
 import { UserError, type ProviderId } from '../../lib/types.js';
 import {
@@ -498,6 +502,94 @@ describe('core/answers and core/options', () => {
       });
       assert.equal(flags.provision, true);
       assert.equal(flags.dryRun, false);
+    });
+  });
+  describe('questions for secrets', () => {
+    const files = (entries: Record<string, string>): ProjectFiles => ({
+      read: (rel) => entries[rel] ?? null,
+      dirs: () => [],
+    });
+    const block = (...lines: string[]): string => ['# mine', BEGIN, ...lines, END, ''].join('\n');
+    const LOCAL = `${PKG}/settings_local.py`;
+
+    it('storedSecretNames names the secrets kept in the managed block, never elsewhere, never empty ones', () => {
+      const local = block(
+        'AWS_ACCESS_KEY_ID = "AKIAKEPT"',
+        'AWS_SECRET_ACCESS_KEY = "kept/secret"',
+        'AZURE_ACCOUNT_KEY = ""',
+      );
+      assert.deepEqual(storedSecretNames(files({ [LOCAL]: local }), PKG), [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+      ]);
+      // Outside our block the user's own lines are not ours to read back.
+      assert.deepEqual(storedSecretNames(files({ [LOCAL]: 'AWS_SECRET_ACCESS_KEY = "theirs"\n' }), PKG), []);
+      assert.deepEqual(storedSecretNames(files({}), PKG), []);
+      // With a secrets file, that file is where the run reads the keys back (dotenv lines).
+      const env = block('AWS_ACCESS_KEY_ID=AKIAKEPT', 'AWS_SECRET_ACCESS_KEY=kept');
+      assert.deepEqual(
+        storedSecretNames(files({ [LOCAL]: local, '.env.storage': env }), PKG, '.env.storage'),
+        ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+      );
+      assert.deepEqual(storedSecretNames(files({ [LOCAL]: local }), PKG, '.env.storage'), []);
+    });
+
+    it('partialAnswers says which secrets are given, never their values, and carries the run flags', () => {
+      const a = partialAnswers(
+        's3-compatible',
+        { accessKeyId: 'AKIAGIVEN', provision: false, useOperatorKey: true },
+        PKG,
+        [],
+        ['AZURE_ACCOUNT_KEY'],
+      );
+      assert.deepEqual(a.secretsGiven, ['accessKeyId']);
+      assert.deepEqual(a.secretsStored, ['AZURE_ACCOUNT_KEY']);
+      assert.equal(a.provision, false);
+      assert.equal(a.useOperatorKey, true);
+      assert.ok(!JSON.stringify(a).includes('AKIAGIVEN'));
+    });
+
+    it('secrets are masked questions; a key id is asked in the open', () => {
+      const asked = PROVIDERS.flatMap((p) => optionsFor(p)).filter((o) => o.secret && o.question);
+      assert.deepEqual(asked.map((o) => o.name).sort(), [
+        'access-key-id',
+        'account-key',
+        'secret-access-key',
+      ]);
+      const s3c = optionsFor('s3-compatible');
+      const masked = (name: string): boolean => {
+        const o = s3c.find((x) => x.name === name) ?? optionsFor('azure').find((x) => x.name === name)!;
+        return o.masked ?? o.secret ?? false;
+      };
+      assert.equal(masked('access-key-id'), false);
+      assert.equal(masked('secret-access-key'), true);
+      assert.equal(masked('account-key'), true);
+      // AWS creates its app key: it asks none.
+      assert.ok(!optionsFor('aws').some((o) => o.secret && o.question));
+    });
+
+    it('S3-compatible asks the app key only when provisioning needs one and none is given or kept', () => {
+      const s3c = optionsFor('s3-compatible');
+      const id = s3c.find((o) => o.key === 'accessKeyId')!;
+      const secret = s3c.find((o) => o.key === 'secretAccessKey')!;
+      const kept = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+      assert.equal(id.when!({}), true);
+      assert.equal(id.when!({ provision: true }), true);
+      assert.equal(id.when!({ provision: false }), false);
+      assert.equal(id.when!({ destroy: true }), false);
+      assert.equal(id.when!({ useOperatorKey: true }), false);
+      assert.equal(id.when!({ secretsStored: kept }), false);
+      assert.equal(id.when!({ secretsStored: ['AWS_ACCESS_KEY_ID'] }), true, 'half a kept key is no key');
+      // The secret follows a key id (an empty key id leaves the run to say what else can sign in).
+      assert.equal(secret.when!({}), false);
+      assert.equal(secret.when!({ secretsGiven: ['accessKeyId'] }), true);
+      assert.equal(secret.when!({ secretsGiven: ['accessKeyId'], secretsStored: kept }), false);
+    });
+
+    it('Azure asks the account key while the project keeps none', () => {
+      const key = optionsFor('azure').find((o) => o.key === 'accountKey')!;
+      assert.equal(key.when!({}), true);
+      assert.equal(key.when!({ secretsStored: ['AZURE_ACCOUNT_KEY'] }), false);
     });
   });
 });
