@@ -81,7 +81,11 @@ export interface AzureCorsRule {
 
 const POLICY_VERSION = '2012-10-17';
 
-/** The partition an AWS region belongs to, by its name's prefix. */
+/**
+ * The partition an AWS region belongs to, by its name's prefix. A table rather than the SDK's public
+ * `partition()` (@aws-sdk/core/client): that costs about 0.1 s to load, and this runs on every AWS overlay and
+ * under --help, where no SDK is loaded. test/generators/aws/partition.test.ts holds it to the SDK's data.
+ */
 export function partitionForRegion(region: string): AwsPartition {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';

@@ -5,6 +5,7 @@
  * takes a StorageProvider as data and never names a provider itself.
  */
 import type { OptionDecl, PartialAnswers } from './options.js';
+import type { Provisioner } from './provision/types.js';
 import type { SettingsStyle, StorageAnswers, StorageSecrets } from './types.js';
 
 /** A Python value we write into settings. */
@@ -71,6 +72,6 @@ export interface StorageProvider {
   missingHints?: Readonly<Record<string, string>>;
   /** CORS rules match origins exactly: a `*.` subdomain wildcard is refused. */
   exactCorsOrigins?: boolean;
-  /** The run can create the resources (otherwise only --no-provision is available). */
-  provisions: boolean;
+  /** Loads the provisioner (and with it the SDK) when a run creates resources; none: only --no-provision. */
+  provisioner?: () => Promise<Provisioner>;
 }

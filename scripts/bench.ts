@@ -333,15 +333,15 @@ function main(): number {
   return strict && failed > 0 ? 1 : 0;
 }
 
-/** The real AWS plan for one bench bucket and user: discovery, then planAws with hooks that keep nothing. */
+/** The real AWS plan for one bench bucket and user: the AWS provisioner's discovery, then its plan. */
 async function benchPlan(
   clients: import('../lib/provision/types.js').AwsClients,
   bucket: string,
   iamUser: string,
   region: string,
-): Promise<ReturnType<typeof import('../generators/aws/provisioner.js').planAws>> {
-  const { discoverAws, planAws } = await import('../generators/aws/provisioner.js');
-  const input = {
+): Promise<import('../lib/provision/types.js').ProvisionPlan> {
+  const { awsProvisioner } = await import('../generators/aws/provisioner.js');
+  const request = {
     answers: {
       provider: 'aws' as const,
       bucket,
@@ -352,12 +352,27 @@ async function benchPlan(
     },
     pkg: 'demo_heritage',
     state: {},
-    rotateKey: false,
+    flags: {
+      rotateKey: false,
+      adoptUser: false,
+      useOperatorKey: false,
+      deleteBucket: false,
+      deleteObjects: false,
+    },
     probe: { minDelaySeconds: 0.05, maxDelaySeconds: 0.1, maxWaitSeconds: 10 },
+    factory: () => clients,
+    warn: (): void => undefined,
   };
-  const found = await discoverAws(clients, input);
-  const noop = (): void => undefined;
-  return planAws(clients, input, found, { saveState: noop, saveSecret: noop, warn: noop, verified: noop });
+  return awsProvisioner.plan(request, await awsProvisioner.discover(request));
+}
+
+/** Applies a bench plan with the runner, recording in memory (nothing is written). */
+async function benchApply(
+  plan: import('../lib/provision/types.js').ProvisionPlan,
+  concurrency = Infinity,
+): Promise<void> {
+  const { inMemory, runSteps } = await import('../lib/provision/runner.js');
+  await runSteps(plan.steps, plan.clients, { recorder: inMemory(plan.state), concurrency });
 }
 
 /**
@@ -368,7 +383,6 @@ async function benchPlan(
 async function benchProvisioning(iterations: number, latencyMs = 40): Promise<number> {
   const { startS3rver } = await import('../test/helpers/s3rver.js');
   const { FakeAws } = await import('../test/helpers/fake-aws.js');
-  const { runSteps } = await import('../lib/provision/runner.js');
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const server = await startS3rver();
@@ -376,14 +390,14 @@ async function benchProvisioning(iterations: number, latencyMs = 40): Promise<nu
     const fake = new FakeAws({ s3rverEndpoint: server.endpoint, latencyMs, keyPropagationMs: 0 });
     try {
       const clients = fake.clients();
-      const { steps } = await benchPlan(
+      const plan = await benchPlan(
         clients,
         `arches-bench-${concurrency === 1 ? 'seq' : 'dag'}-${n}`,
         `arches-bench-${n}`,
         'us-east-1',
       );
       const started = performance.now();
-      await runSteps(steps, { concurrency });
+      await benchApply(plan, concurrency);
       return performance.now() - started;
     } finally {
       fake.restore();
@@ -515,7 +529,6 @@ async function benchProbeDelay(runs = 3, propagationMs = 3000): Promise<number> 
 async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<number> {
   const { startAwsHttp } = await import('../test/helpers/aws-http.js');
   const { createClients } = await import('../lib/provision/clients.js');
-  const { runSteps } = await import('../lib/provision/runner.js');
   const walls: number[] = [];
   let critical = 0;
   let chain: string[] = [];
@@ -531,19 +544,19 @@ async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<nu
           else process.env[k] = v;
         }
         const clients = createClients({ region: 'eu-west-2' });
-        const { plan, steps } = await benchPlan(
+        const plan = await benchPlan(
           clients,
           `arches-bench-path-${i}`,
           `arches-bench-path-${i}`,
           'eu-west-2',
         );
         // The critical path: the heaviest chain of needs, each step weighing its planned calls × latency.
-        const byId = new Map(plan.steps.map((s) => [s.id, s]));
+        const byId = new Map<string, (typeof plan.steps)[number]>(plan.steps.map((s) => [s.id, s]));
         const memo = new Map<string, { ms: number; chain: string[] }>();
         const longest = (id: string): { ms: number; chain: string[] } => {
           const known = memo.get(id);
           if (known) return known;
-          const s = byId.get(id as never)!;
+          const s = byId.get(id)!;
           let best = { ms: 0, chain: [] as string[] };
           for (const n of s.needs)
             if (byId.has(n)) {
@@ -559,7 +572,7 @@ async function benchCriticalPath(iterations: number, latencyMs = 40): Promise<nu
         chain = top.chain;
         const before = fake.calls.length;
         const started = performance.now();
-        await runSteps(steps);
+        await benchApply(plan);
         walls.push(performance.now() - started);
         made = fake.calls.slice(before).map((c) => `${c.service}:${c.operation}`);
         planned = plan.steps.reduce((n, s) => n + s.calls.length, 0);

@@ -141,7 +141,7 @@ const aws: StorageProvider = {
   },
   configured: (a) => [`Bucket \`${a.bucket}\`${a.region ? ` in \`${a.region}\`` : ''}.`],
   warnings: (a) => [a.bucket ? s3BucketNameWarning(a.bucket) : undefined].filter((w): w is string => !!w),
-  provisions: true,
+  provisioner: () => import('./provisioner.js').then((m) => m.awsProvisioner),
 };
 
 export default aws;

@@ -100,7 +100,6 @@ const azure: StorageProvider = {
   ],
   configured: (a) => [`Storage account \`${a.account}\`, container \`${a.container}\`.`],
   exactCorsOrigins: true,
-  provisions: false,
 };
 
 export default azure;

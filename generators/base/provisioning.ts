@@ -1,53 +1,41 @@
 /**
- * The provisioning part of a run, between the answers and the overlay: discover with read-only calls, show
- * the plan, confirm (interactive), apply with progress, and record state and the new secret on disk as soon
- * as each exists, so a failure halfway leaves a state the next run completes. Loaded only when a run
- * provisions: it imports the AWS SDK.
+ * The provisioning part of a run, between the answers and the overlay, the same for every provider that
+ * creates resources: the provider's provisioner discovers with read-only calls and plans; this prints the
+ * plan, confirms (interactive), applies it with progress, records state and the new secret through the
+ * journal as soon as each exists (so a failure halfway leaves a state the next run completes), and
+ * summarises. Loaded only when a run provisions; the provisioner (and the SDK) with it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { blockLines } from '../../lib/blocks.js';
 import type { ArchesProject, ProjectFiles } from '../../lib/detect.js';
 import { buildOverlay } from '../../lib/overlay.js';
-import type { SettingsInspector } from '../../lib/pysettings.js';
-import { readOurs, writeFileAtomic, writeYoRc } from '../../lib/safefs.js';
-import { discoverAws, planAws, planAwsDestroy } from '../aws/provisioner.js';
-import {
-  createClients,
-  isTemporary,
-  resolveOperatorCredentials,
-  type ClientFactory,
-} from '../../lib/provision/clients.js';
-import { describeError, runSteps, StepFailed, type RunnableStep } from '../../lib/provision/runner.js';
-import type { ProbeOptions } from '../../lib/provision/probe.js';
-import { planS3Compatible, planS3CompatibleDestroy } from '../s3-compatible/provisioner.js';
-import type {
-  AccessKey,
-  ResolvedCredentials,
-  ProvisionPlan,
-  ProvisionSummary,
-  ProvisionedState,
-} from '../../lib/provision/types.js';
 import type { StorageProvider } from '../../lib/provider.js';
-import { resolveEndpoint, S3_SERVICE_PRESETS, serviceOf } from '../s3-compatible/services.js';
+import type { SettingsInspector } from '../../lib/pysettings.js';
+import { createClients, type ClientFactory } from '../../lib/provision/clients.js';
+import { Journal } from '../../lib/provision/journal.js';
+import type { ProbeOptions } from '../../lib/provision/probe.js';
+import { runSteps, StepFailed } from '../../lib/provision/runner.js';
+import { describeError } from '../../lib/provision/sdk.js';
+import {
+  planData,
+  type AccessKey,
+  type PlanData,
+  type ProvisionedState,
+  type ProvisionFlags,
+  type ProvisionPlan,
+  type ProvisionRequest,
+  type ProvisionSummary,
+} from '../../lib/provision/types.js';
 import { UserError, type StorageAnswers, type StorageSecrets } from '../../lib/types.js';
 import { ALL_DOCUMENT_NAMES } from '../registry.js';
 import { showProgress } from './progress.js';
 
-export interface ProvisionFlags {
-  profile?: string;
-  rotateKey: boolean;
+export interface RunFlags extends ProvisionFlags {
   secretsFile?: string;
   showSecret: boolean;
   json: boolean;
   dryRun: boolean;
-  deleteBucket: boolean;
-  /** --delete-objects: empty the bucket before deleting it (never Yeoman's --force). */
-  deleteObjects: boolean;
-  /** --adopt-user: an IAM user not tagged as this project's may be given the policy and a key. */
-  adoptUser?: boolean;
-  /** --use-operator-key: on an S3-compatible service, the provisioning credentials become the app key. */
-  useOperatorKey?: boolean;
 }
 
 export interface ProvisionContext {
@@ -57,7 +45,7 @@ export interface ProvisionContext {
   project: ArchesProject;
   answers: StorageAnswers;
   secrets: StorageSecrets;
-  flags: ProvisionFlags;
+  flags: RunFlags;
   interactive: boolean;
   state: ProvisionedState;
   created: readonly string[];
@@ -72,32 +60,20 @@ export interface ProvisionContext {
 }
 
 export interface ProvisionOutcome {
-  state: ProvisionedState;
-  /** A key made by this run and written to settings_local.py (the overlay must carry it too). */
+  /** A key written by this run where the overlay keeps it (the overlay must carry it too). */
   appKey?: AccessKey;
   summary: ProvisionSummary;
   applied: boolean;
   /** The plan of SDK calls (what a dry run shows). */
-  plan: ProvisionPlan;
-}
-
-/**
- * Writes the resource state straight to .yo-rc.json on disk (atomically, other namespaces kept): it must
- * survive a failure later in the run.
- */
-function persistState(root: string, provider: string, state: ProvisionedState | undefined): void {
-  const ours = readOurs(root);
-  const resources = { ...(ours.resources as Record<string, unknown> | undefined) };
-  if (state) resources[provider] = state;
-  else delete resources[provider];
-  writeYoRc(root, { ...ours, resources });
+  plan: PlanData;
 }
 
 /** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
 function storedKey(ctx: ProvisionContext): AccessKey | undefined {
-  const text = ctx.flags.secretsFile
-    ? existsSync(path.resolve(ctx.root, ctx.flags.secretsFile))
-      ? readFileSync(path.resolve(ctx.root, ctx.flags.secretsFile), 'utf8')
+  const file = ctx.flags.secretsFile ? path.resolve(ctx.root, ctx.flags.secretsFile) : undefined;
+  const text = file
+    ? existsSync(file)
+      ? readFileSync(file, 'utf8')
       : ''
     : (ctx.files.read(`${ctx.project.pkg}/settings_local.py`) ?? '');
   const lines = blockLines('secrets', text) ?? [];
@@ -111,21 +87,6 @@ function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   const id = value('AWS_ACCESS_KEY_ID');
   const secret = value('AWS_SECRET_ACCESS_KEY');
   return id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
-}
-
-/** The app key given as options or ARCHES_STORAGE_* variables (validation makes them come in pairs). */
-function givenKey(secrets: StorageSecrets): AccessKey | undefined {
-  return secrets.accessKeyId && secrets.secretAccessKey
-    ? { accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey }
-    : undefined;
-}
-
-/** Refuses, before any call, a secret destination git would commit. */
-function checkSecretDestination(ctx: ProvisionContext): string {
-  // The overlay's own checks (tracked by git, still committed with our .gitignore rule), run with a stand-in
-  // key before any call: a destination that would be refused later is refused now, with nothing created.
-  secretOverlay(ctx, { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'x'.repeat(40) });
-  return secretDestinationOf(ctx);
 }
 
 /** The overlay as it will be once the app has this key: where the key goes, and the .gitignore rule. */
@@ -142,25 +103,43 @@ function secretOverlay(ctx: ProvisionContext, key: AccessKey): ReturnType<typeof
   });
 }
 
-/** Stores a new secret at once, where the overlay keeps it, with .gitignore updated in the same breath. */
-function writeSecret(ctx: ProvisionContext, key: AccessKey): void {
-  const overlay = secretOverlay(ctx, key);
-  // .gitignore first: the key is never on disk in a file git would commit. Then every file that holds it
-  // (0600 from the first byte), and settings_local.py when the key moves to the secrets file.
-  const gitignore = overlay.changes.filter((c) => c.path === '.gitignore');
-  const local = `${ctx.project.pkg}/settings_local.py`;
-  const holders = overlay.changes.filter((c) => c.secret === true || c.path === local);
-  for (const c of [...gitignore, ...holders]) {
-    const abs = path.resolve(ctx.root, c.path);
-    if (c.after !== null) writeFileAtomic(abs, c.after, { secret: c.secret === true });
-  }
+/** Where the app's secret is kept, as the summary says it. */
+function secretDestinationOf(ctx: ProvisionContext): string {
+  return ctx.flags.secretsFile ?? `${ctx.project.pkg}/settings_local.py (git-ignored)`;
 }
 
-export function formatPlan(plan: ProvisionPlan, title: string): string {
-  const out = [title, ...plan.facts.map((f) => `  · ${f}`), ''];
+/** What the provisioner is asked, from the run's answers and flags. */
+function requestOf(ctx: ProvisionContext): ProvisionRequest {
+  const s = ctx.secrets;
+  return {
+    answers: ctx.answers,
+    pkg: ctx.project.pkg,
+    state: structuredClone(ctx.state),
+    flags: ctx.flags,
+    // Validation makes the given key's two halves come in pairs.
+    ...(s.accessKeyId && s.secretAccessKey
+      ? { givenKey: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } }
+      : {}),
+    storedKey: storedKey(ctx),
+    probe: ctx.probe,
+    factory: ctx.factory ?? createClients,
+    warn: (m) => ctx.log(`warning: ${m}`),
+  };
+}
+
+async function provisionerOf(ctx: ProvisionContext) {
+  if (!ctx.spec.provisioner) throw new Error(`${ctx.provider} has no provisioner`);
+  return ctx.spec.provisioner();
+}
+
+export function formatPlan(plan: ProvisionPlan): string {
+  const out = [plan.title, ...plan.facts.map((f) => `  · ${f}`), ''];
   for (const [i, s] of plan.steps.entries()) {
     out.push(`  ${i + 1}. ${s.title}${s.needs.length ? `   (after ${s.needs.join(', ')})` : ''}`);
     for (const c of s.calls) out.push(`       ${c.service}:${c.command} ${JSON.stringify(c.input)}`);
+    for (const c of s.maySend ?? [])
+      out.push(`       ${c.service}:${c.command} ${JSON.stringify(c.input)}   (only in some cases)`);
+    if (s.note) out.push(`       (${s.note})`);
   }
   for (const [name, doc] of Object.entries(plan.documents)) {
     out.push(
@@ -174,13 +153,13 @@ export function formatPlan(plan: ProvisionPlan, title: string): string {
   return out.join('\n');
 }
 
+/** Prints the plan, confirms, and applies it through the journal; a dry run stops after printing. */
 async function apply(
   ctx: ProvisionContext,
   plan: ProvisionPlan,
-  steps: RunnableStep[],
-  what: string,
-): Promise<{ applied: boolean; error?: StepFailed }> {
-  const text = formatPlan(plan, what);
+  journal: Journal,
+): Promise<{ applied: boolean; error?: StepFailed; verifiedAfterSeconds?: number }> {
+  const text = formatPlan(plan);
   if (ctx.flags.dryRun) {
     // --json: the plan goes into the run's one JSON document instead.
     if (!ctx.flags.json)
@@ -191,15 +170,21 @@ async function apply(
   if (ctx.interactive && !(await ctx.confirm('Apply this plan?'))) {
     throw new UserError('Plan not applied: nothing was created.', 'confirm', 1);
   }
-  const progress = showProgress(steps, ctx.interactive);
+  const progress = showProgress(plan.steps, { interactive: ctx.interactive });
+  let verifiedAfterSeconds: number | undefined;
   try {
-    await runSteps(steps, { events: progress.events });
-    return { applied: true };
+    await runSteps(plan.steps, plan.clients, {
+      recorder: journal,
+      events: progress.events,
+      warn: (m) => progress.print(() => ctx.log(`warning: ${m}`)),
+      verified: (s) => (verifiedAfterSeconds = s),
+    });
+    return { applied: true, verifiedAfterSeconds };
   } catch (error) {
     if (error instanceof StepFailed) return { applied: true, error };
     throw error;
   } finally {
-    await progress.close();
+    progress.close();
   }
 }
 
@@ -233,11 +218,6 @@ function failure(ctx: ProvisionContext, error: StepFailed, state: ProvisionedSta
   );
 }
 
-/** Where the app's secret is kept, as the summary says it. */
-function secretDestinationOf(ctx: ProvisionContext): string {
-  return ctx.flags.secretsFile ?? `${ctx.project.pkg}/settings_local.py (git-ignored)`;
-}
-
 /** A read-only look before the plan failed: nothing was created, so the message says so. */
 function lookFailed(error: unknown): Error {
   if (error instanceof UserError) return error;
@@ -250,218 +230,92 @@ function lookFailed(error: unknown): Error {
   );
 }
 
-/** No credentials at all for an S3-compatible service: how to give them, and that --no-provision needs none. */
-function noCredentials(endpoint: string): UserError {
-  return new UserError(
-    `No credentials for ${endpoint}: pass the app's key with --access-key-id and --secret-access-key (or ` +
-      `ARCHES_STORAGE_ACCESS_KEY_ID / ARCHES_STORAGE_SECRET_ACCESS_KEY), or sign in to provision with --profile ` +
-      `<name> or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment (\`aws sso login --profile <name>\` ` +
-      `for an SSO profile). To write only the storage overlay, for a bucket that exists, add --no-provision. ` +
-      `Nothing was created.`,
-    'access-key-id',
-    2,
-  );
+function journalFor(ctx: ProvisionContext, plan: ProvisionPlan): Journal {
+  return new Journal({
+    root: ctx.root,
+    provider: ctx.provider,
+    state: plan.state,
+    secretChanges: (key) => secretOverlay(ctx, key).changes,
+    settingsLocal: `${ctx.project.pkg}/settings_local.py`,
+  });
 }
 
-const temporaryRefused = (what: string, id: string): UserError =>
-  new UserError(
-    `${what} (${id}) are temporary credentials (a session token, from SSO or an assumed role): they expire, so ` +
-      `they cannot be the app's key. Give the app a long-term key with --access-key-id and --secret-access-key. ` +
-      `Nothing was created.`,
-    'access-key-id',
-    2,
-  );
-
-/**
- * S3-compatible services: the app key is the one given (or already stored); the operator's credentials become
- * the app's key only with --use-operator-key, and never when they are temporary.
- */
-async function s3CompatibleKeys(
-  ctx: ProvisionContext,
-  endpoint: string,
-): Promise<{ key: AccessKey; operator?: ResolvedCredentials; operatorIsAppKey: boolean }> {
-  const given = givenKey(ctx.secrets);
-  if (given && isTemporary(given)) throw temporaryRefused('The key given', given.accessKeyId);
-  const stored = storedKey(ctx);
-  // The chain is asked only when no key was given (it may end at an instance metadata endpoint).
-  const operator = given ? undefined : await resolveOperatorCredentials(ctx.flags.profile, endpoint);
-  const app = given ?? stored;
-  if (app) return { key: app, operator, operatorIsAppKey: false };
-  if (!operator) throw noCredentials(endpoint);
-  if (!ctx.flags.useOperatorKey) {
-    throw new UserError(
-      `No app key for ${endpoint}: pass the key Arches will use with --access-key-id and --secret-access-key, or ` +
-        `add --use-operator-key to let the app use the credentials you provision with (${operator.accessKeyId}). ` +
-        `Nothing was created.`,
-      'access-key-id',
-      2,
-    );
-  }
-  if (isTemporary(operator))
-    throw temporaryRefused('The credentials you provision with', operator.accessKeyId);
-  return {
-    key: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
-    operator,
-    operatorIsAppKey: true,
-  };
-}
+const seconds = (started: number): number => Math.round((Date.now() - started) / 100) / 10;
 
 export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome> {
   const started = Date.now();
-  const destination = checkSecretDestination(ctx);
-  const factory = ctx.factory ?? createClients;
-  const a = ctx.answers;
-  let state = structuredClone(ctx.state);
-  let appKey: AccessKey | undefined;
-  let verifiedAfterSeconds: number | undefined;
-  const warnings: string[] = [];
-  const hooks = {
-    verified: (seconds: number): void => {
-      verifiedAfterSeconds = seconds;
-    },
-    saveState: (s: ProvisionedState): void => {
-      state = s;
-      if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
-    },
-    saveSecret: (key: AccessKey): void => {
-      appKey = key;
-      writeSecret(ctx, key);
-    },
-    warn: (m: string): void => {
-      warnings.push(m);
-      ctx.log(`warning: ${m}`);
-    },
-  };
-  let planned: { plan: ProvisionPlan; steps: RunnableStep[] };
-  let title: string;
-  if (ctx.provider === 'aws') {
-    const clients = factory({ region: a.region!, profile: ctx.flags.profile });
-    const input = {
-      answers: a,
-      pkg: ctx.project.pkg,
-      state,
-      rotateKey: ctx.flags.rotateKey,
-      adoptUser: ctx.flags.adoptUser === true,
-      profile: ctx.flags.profile,
-      knownKey: storedKey(ctx),
-      probe: ctx.probe,
-    };
-    const found = await discoverAws(clients, input).catch((error: unknown) => {
-      throw lookFailed(error);
-    });
-    ctx.log(`AWS account ${found.accountId} (${found.callerArn})`);
-    const made = planAws(clients, input, found, hooks);
-    state = made.state;
-    planned = made;
-    title = `Plan for AWS account ${found.accountId}, region ${a.region}:`;
-  } else {
-    const endpoint = resolveEndpoint(a)!;
-    const pathStyle = S3_SERVICE_PRESETS[serviceOf(a.service) ?? 'other'].pathStyle;
-    const { key, operator, operatorIsAppKey } = await s3CompatibleKeys(ctx, endpoint);
-    const clients = factory({
-      region: a.region ?? 'us-east-1',
-      endpoint,
-      pathStyle,
-      credentials: operator ?? key,
-      profile: ctx.flags.profile,
-    });
-    planned = await planS3Compatible(
-      clients,
-      { answers: a, endpoint, state, appKey: key, probe: ctx.probe },
-      hooks,
-    ).catch((error: unknown) => {
-      throw lookFailed(error);
-    });
-    title = `Plan for ${endpoint}:`;
-    // The app key the overlay stores: the provisioning credentials, only with --use-operator-key.
-    if (operatorIsAppKey) appKey = key;
-  }
-  const result = await apply(ctx, planned.plan, planned.steps, title);
-  if (result.error) throw failure(ctx, result.error, state);
-  if (appKey && ctx.provider === 's3-compatible' && result.applied) writeSecret(ctx, appKey);
-  const summary: ProvisionSummary = {
-    ok: true,
-    provider: ctx.provider,
-    accountId: state.accountId,
-    created: [
-      ...(state.bucket?.created ? [`bucket ${state.bucket.name}`] : []),
-      ...(planned.plan.steps.some((s) => s.id === 'create-user' && s.calls[0]?.command === 'CreateUser')
-        ? [`IAM user ${a.iamUser}`]
-        : []),
-      ...(planned.plan.steps.some((s) => s.id === 'create-access-key')
-        ? [`access key ${state.accessKeyId}`]
-        : []),
-    ],
-    adopted: planned.plan.facts.filter((f) => f.includes('adopted') || f.includes('exists (made by')),
-    deleted: [],
-    secretDestination: appKey ? (ctx.flags.secretsFile ?? destination) : undefined,
-    accessKeyId: appKey?.accessKeyId ?? state.accessKeyId,
-    verifiedAfterSeconds,
-    wallSeconds: Math.round((Date.now() - started) / 100) / 10,
-  };
+  // The overlay's own checks (tracked by git, still committed with our .gitignore rule), run with a stand-in
+  // key before any call: a destination that would be refused later is refused now, with nothing created.
+  secretOverlay(ctx, { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'x'.repeat(40) });
+  const provisioner = await provisionerOf(ctx);
+  const request = requestOf(ctx);
+  const found = await provisioner.discover(request).catch((error: unknown) => {
+    throw lookFailed(error);
+  });
+  const plan = provisioner.plan(request, found);
+  const journal = journalFor(ctx, plan);
+  const result = await apply(ctx, plan, journal);
+  if (result.error) throw failure(ctx, result.error, journal.state);
+  // A key known at plan time (the operator's, --use-operator-key) is stored once the plan has worked.
+  if (plan.appKey && result.applied) journal.secret(plan.appKey);
+  const state = journal.state;
+  const appKey = journal.savedKey;
+  const label = { bucket: 'bucket', 'iam-user': 'IAM user', 'access-key': 'access key' } as const;
+  const named = (outcome: 'created' | 'adopted'): string[] =>
+    plan.resources
+      .filter((r) => r.outcome === outcome)
+      .map((r) => `${label[r.kind]} ${r.name ?? state.accessKeyId}${r.note ? ` (${r.note})` : ''}`);
   return {
-    state,
     appKey,
-    summary,
     applied: result.applied,
-    plan: planned.plan,
+    plan: planData(plan),
+    summary: {
+      ok: true,
+      provider: ctx.provider,
+      accountId: state.accountId,
+      created: named('created'),
+      adopted: named('adopted'),
+      deleted: [],
+      secretDestination: appKey ? secretDestinationOf(ctx) : undefined,
+      accessKeyId: appKey?.accessKeyId ?? state.accessKeyId,
+      verifiedAfterSeconds: result.verifiedAfterSeconds,
+      wallSeconds: seconds(started),
+    },
   };
 }
 
 export async function destroy(ctx: ProvisionContext): Promise<{
   summary: ProvisionSummary;
   applied: boolean;
-  remaining?: ProvisionedState;
-  plan: ProvisionPlan;
+  plan: PlanData;
 }> {
   const started = Date.now();
-  const factory = ctx.factory ?? createClients;
-  const a = ctx.answers;
-  let state = structuredClone(ctx.state);
-  const hooks = {
-    saveState: (s: ProvisionedState): void => {
-      state = s;
-      if (!ctx.flags.dryRun) persistState(ctx.root, ctx.provider, s);
-    },
-  };
-  const options = { deleteBucket: ctx.flags.deleteBucket, deleteObjects: ctx.flags.deleteObjects };
-  let planned: { plan: ProvisionPlan; steps: RunnableStep[] };
-  if (ctx.provider === 'aws') {
-    const clients = factory({ region: state.region ?? a.region ?? 'us-east-1', profile: ctx.flags.profile });
-    planned = await planAwsDestroy(clients, state, options, hooks);
-  } else {
-    const endpoint = state.endpoint ?? resolveEndpoint(a)!;
-    const given = givenKey(ctx.secrets) ?? storedKey(ctx);
-    const operator = given ? undefined : await resolveOperatorCredentials(ctx.flags.profile, endpoint);
-    if (!given && !operator) throw noCredentials(endpoint);
-    const clients = factory({
-      region: state.region ?? a.region ?? 'us-east-1',
-      endpoint,
-      pathStyle: S3_SERVICE_PRESETS[serviceOf(a.service) ?? 'other'].pathStyle,
-      credentials: operator ?? given,
-    });
-    planned = await planS3CompatibleDestroy(clients, state, options, hooks);
-  }
-  const before = structuredClone(state);
-  const result = await apply(ctx, planned.plan, planned.steps, 'Teardown plan:');
-  if (result.error) throw failure(ctx, result.error, state);
+  const provisioner = await provisionerOf(ctx);
+  const request = requestOf(ctx);
+  const found = await provisioner.discoverTeardown(request);
+  const plan = provisioner.planTeardown(request, found);
+  const journal = journalFor(ctx, plan);
+  const result = await apply(ctx, plan, journal);
+  if (result.error) throw failure(ctx, result.error, journal.state);
   // What is left is only a bucket kept on purpose: remembered, so a later --destroy --delete-bucket finds it.
-  const remaining = state.bucket
-    ? { bucket: state.bucket, region: state.region, endpoint: state.endpoint, accountId: state.accountId }
-    : undefined;
-  if (result.applied) persistState(ctx.root, ctx.provider, remaining);
+  const left = journal.state;
+  if (result.applied)
+    journal.settle(
+      left.bucket
+        ? { bucket: left.bucket, region: left.region, endpoint: left.endpoint, accountId: left.accountId }
+        : undefined,
+    );
   return {
-    remaining,
     applied: result.applied,
-    plan: planned.plan,
+    plan: planData(plan),
     summary: {
       ok: true,
       provider: ctx.provider,
-      accountId: before.accountId,
+      accountId: ctx.state.accountId,
       created: [],
       adopted: [],
-      deleted: planned.plan.steps.map((s) => s.title),
-      wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+      deleted: plan.steps.map((s) => s.title),
+      wallSeconds: seconds(started),
     },
   };
 }

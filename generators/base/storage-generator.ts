@@ -39,6 +39,7 @@ import { buildOverlay, type Overlay } from '../../lib/overlay.js';
 import { readProjectOrigins, settingsInspector, type SettingsInspector } from '../../lib/pysettings.js';
 import type { ClientFactory } from '../../lib/provision/clients.js';
 import type { ProbeOptions } from '../../lib/provision/probe.js';
+import { recordedResources } from '../../lib/provision/journal.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../../lib/provision/types.js';
 import { UserError, type ProviderId } from '../../lib/types.js';
 
@@ -116,7 +117,6 @@ export class StorageGenerator extends Generator {
     skipped: [],
   };
   protected summary?: ProvisionSummary;
-  protected resources?: ProvisionedState;
   protected newKey?: AccessKey;
   protected switchedTo?: ProviderId;
   /** --dry-run --json: the diff, for the JSON document. */
@@ -351,7 +351,7 @@ export class StorageGenerator extends Generator {
       });
     this.overlay = overlayFor(answers, secrets);
     const destroying = v.destroy === true;
-    if (!this.spec.provisions || (!flags.provision && !destroying)) {
+    if (!this.spec.provisioner || (!flags.provision && !destroying)) {
       if (this.spec.backend !== null && flags.provision) {
         throw new UserError(
           `Creating ${this.provider} resources is not available yet: configure a bucket that already exists ` +
@@ -431,7 +431,6 @@ export class StorageGenerator extends Generator {
         return;
       }
       this.summary = done.summary;
-      this.resources = done.remaining;
       // Teardown ends on local files: the overlay is removed like `arches-storage local` does.
       this.switchedTo = 'local';
       this.overlay = overlayFor(
@@ -447,7 +446,6 @@ export class StorageGenerator extends Generator {
       return;
     }
     this.summary = outcome.summary;
-    this.resources = outcome.state;
     this.newKey = outcome.appKey;
     if (outcome.appKey) this.overlay = overlayFor(answers, { ...secrets, ...outcome.appKey });
   }
@@ -473,13 +471,11 @@ export class StorageGenerator extends Generator {
     }
     const root = this.destinationRoot();
     const stored = this.stored;
-    const resources = { ...stored.resources };
-    if (this.resources) resources[this.provider] = this.resources;
-    else if (this.switchedTo) delete resources[this.provider];
     // Rewritten whole, in one key order, whatever order an earlier (or interrupted) run left.
     const ours: StoredConfig = {
       provider: this.switchedTo ?? this.provider,
-      resources,
+      // The journal's key (provisioning state, written as each step finished): copied from disk as it is now.
+      resources: recordedResources(root),
       providers: {
         ...stored.providers,
         [this.provider]: rememberable(this.decls, this.gathered.values),

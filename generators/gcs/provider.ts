@@ -75,7 +75,6 @@ const gcs: StorageProvider = {
   ],
   configured: (a) => [`Bucket \`${a.bucket}\`${a.region ? ` in \`${a.region}\`` : ''}.`],
   exactCorsOrigins: true,
-  provisions: false,
 };
 
 export default gcs;

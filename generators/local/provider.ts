@@ -16,7 +16,6 @@ const local: StorageProvider = {
   documentNames: [],
   documents: () => [],
   configured: () => [],
-  provisions: false,
 };
 
 export default local;

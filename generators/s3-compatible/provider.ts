@@ -211,7 +211,7 @@ const s3Compatible: StorageProvider = {
     endpoint:
       ', or --service digitalocean|wasabi|backblaze with --region, or --service r2 with --account, which supply the endpoint',
   },
-  provisions: true,
+  provisioner: () => import('./provisioner.js').then((m) => m.s3CompatibleProvisioner),
 };
 
 export default s3Compatible;

@@ -4,258 +4,279 @@
  * app's key. They have no IAM API: the user supplies the app key (or, with --use-operator-key, the
  * provisioning credentials serve as the app key). No key propagation either: a denial fails at once.
  */
+import { BucketAlreadyOwnedByYou, NotFound } from '@aws-sdk/client-s3';
+import { UserError } from '../../lib/types.js';
 import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  GetBucketCorsCommand,
-  HeadBucketCommand,
-  PutBucketCorsCommand,
-  type CORSRule,
-} from '@aws-sdk/client-s3';
-import { UserError, type StorageAnswers } from '../../lib/types.js';
-import {
-  bucketIsEmpty,
   CORS_RULE_ID,
-  emptyBucket,
+  discoverBucketTeardown,
   mergeCors,
   ourCorsRule,
-  restoreAdoptedBucket,
-} from '../aws/provisioner.js';
-import { probeBucket, PROBE_KEY, type ProbeOptions } from '../../lib/provision/probe.js';
-import { adoptedBucketKept, errorName, httpStatus, type RunnableStep } from '../../lib/provision/runner.js';
+  planBucketTeardown,
+  readCors,
+  type BucketTeardownFound,
+  type CorsMerge,
+} from '../../lib/provision/bucket.js';
+import { isTemporary, resolveOperatorCredentials } from '../../lib/provision/clients.js';
+import { applyChange } from '../../lib/provision/journal.js';
+import { probeBucket, probeCalls } from '../../lib/provision/probe.js';
+import { httpStatus, sendS3, unsupported } from '../../lib/provision/sdk.js';
 import {
-  orderedBucket,
+  call,
   type AccessKey,
   type AwsClients,
   type BucketState,
-  type ProvisionPlan,
   type ProvisionedState,
+  type ProvisionPlan,
+  type ProvisionRequest,
+  type Provisioner,
+  type Step,
 } from '../../lib/provision/types.js';
+import { resolveEndpoint, S3_SERVICE_PRESETS, serviceOf } from './services.js';
 
-export interface S3CompatibleInput {
-  answers: StorageAnswers;
+/** What the read-only look found. */
+export interface S3CompatibleDiscovery {
+  clients: AwsClients;
   endpoint: string;
-  state: ProvisionedState;
+  /** The key the app uses (and the probe signs with). */
   appKey: AccessKey;
-  probe?: ProbeOptions;
+  /** The provisioning credentials are the app key (--use-operator-key): the overlay stores them. */
+  operatorIsAppKey: boolean;
+  exists: boolean;
+  /** An existing bucket's CORS rules, or 'unsupported' where the service has no CORS API. */
+  cors: NonNullable<Awaited<ReturnType<typeof readCors>>>;
 }
 
-const unsupported = (e: unknown): boolean =>
-  ['NotImplemented', 'MethodNotAllowed'].includes(errorName(e)) ||
-  httpStatus(e) === 501 ||
-  httpStatus(e) === 405;
+export interface S3CompatibleTeardownFound {
+  clients: AwsClients;
+  bucket?: BucketTeardownFound;
+}
 
-export async function planS3Compatible(
-  clients: Pick<AwsClients, 's3' | 's3WithKey'>,
-  input: S3CompatibleInput,
-  hooks: {
-    saveState(state: ProvisionedState): void;
-    warn(message: string): void;
-    verified(seconds: number): void;
-  },
-): Promise<{ plan: ProvisionPlan; steps: RunnableStep[] }> {
-  const a = input.answers;
-  const bucket = a.bucket!;
-  const state: ProvisionedState = { ...input.state, endpoint: input.endpoint, region: a.region };
-  const save = (): void => {
-    if (state.bucket) state.bucket = orderedBucket(state.bucket);
-    hooks.saveState(structuredClone(state));
+/** No credentials at all: how to give them, and that --no-provision needs none. */
+function noCredentials(endpoint: string): UserError {
+  return new UserError(
+    `No credentials for ${endpoint}: pass the app's key with --access-key-id and --secret-access-key (or ` +
+      `ARCHES_STORAGE_ACCESS_KEY_ID / ARCHES_STORAGE_SECRET_ACCESS_KEY), or sign in to provision with --profile ` +
+      `<name> or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment (\`aws sso login --profile <name>\` ` +
+      `for an SSO profile). To write only the storage overlay, for a bucket that exists, add --no-provision. ` +
+      `Nothing was created.`,
+    'access-key-id',
+    2,
+  );
+}
+
+const temporaryRefused = (what: string, id: string): UserError =>
+  new UserError(
+    `${what} (${id}) are temporary credentials (a session token, from SSO or an assumed role): they expire, so ` +
+      `they cannot be the app's key. Give the app a long-term key with --access-key-id and --secret-access-key. ` +
+      `Nothing was created.`,
+    'access-key-id',
+    2,
+  );
+
+/**
+ * The app key is the one given (or already stored); the operator's credentials become the app's key only with
+ * --use-operator-key, and never when they are temporary. The chain is asked only when no key was given (it
+ * may end at an instance metadata endpoint).
+ */
+async function keys(
+  request: ProvisionRequest,
+  endpoint: string,
+): Promise<{ key: AccessKey; operator?: AccessKey; operatorIsAppKey: boolean }> {
+  const given = request.givenKey;
+  if (given && isTemporary(given)) throw temporaryRefused('The key given', given.accessKeyId);
+  const operator = given ? undefined : await resolveOperatorCredentials(request.flags.profile, endpoint);
+  const app = given ?? request.storedKey;
+  if (app) return { key: app, ...(operator ? { operator } : {}), operatorIsAppKey: false };
+  if (!operator) throw noCredentials(endpoint);
+  if (!request.flags.useOperatorKey) {
+    throw new UserError(
+      `No app key for ${endpoint}: pass the key Arches will use with --access-key-id and --secret-access-key, or ` +
+        `add --use-operator-key to let the app use the credentials you provision with (${operator.accessKeyId}). ` +
+        `Nothing was created.`,
+      'access-key-id',
+      2,
+    );
+  }
+  if (isTemporary(operator))
+    throw temporaryRefused('The credentials you provision with', operator.accessKeyId);
+  return {
+    key: { accessKeyId: operator.accessKeyId, secretAccessKey: operator.secretAccessKey },
+    operator,
+    operatorIsAppKey: true,
   };
-  const recorded: BucketState | undefined =
-    input.state.bucket?.name === bucket ? input.state.bucket : undefined;
+}
+
+const pathStyle = (request: ProvisionRequest): boolean =>
+  S3_SERVICE_PRESETS[serviceOf(request.answers.service) ?? 'other'].pathStyle;
+
+export async function discoverS3Compatible(request: ProvisionRequest): Promise<S3CompatibleDiscovery> {
+  const a = request.answers;
+  const bucket = a.bucket!;
+  const endpoint = resolveEndpoint(a)!;
+  const { key, operator, operatorIsAppKey } = await keys(request, endpoint);
+  const clients = request.factory({
+    region: a.region ?? 'us-east-1',
+    endpoint,
+    pathStyle: pathStyle(request),
+    credentials: operator ?? key,
+    profile: request.flags.profile,
+  });
   let exists = false;
   try {
-    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    await sendS3(clients.s3, 'HeadBucket', { Bucket: bucket });
     exists = true;
   } catch (error) {
     if (httpStatus(error) === 403) {
       throw new UserError(
-        `Bucket "${bucket}" at ${input.endpoint} is taken by another account or not readable by you ` +
+        `Bucket "${bucket}" at ${endpoint} is taken by another account or not readable by you ` +
           `(HeadBucket answered 403): choose another --bucket, or credentials that own it. Nothing was created.`,
         'bucket',
         2,
       );
     }
-    if (httpStatus(error) !== 404 && errorName(error) !== 'NotFound') throw error;
+    if (!(error instanceof NotFound) && httpStatus(error) !== 404) throw error;
   }
   // An existing bucket's CORS rules are read first and kept; ours is merged in.
-  let existing: CORSRule[] = [];
-  let corsSupported = true;
-  if (exists) {
-    try {
-      existing = (await clients.s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
-    } catch (error) {
-      if (unsupported(error)) corsSupported = false;
-      else if (errorName(error) !== 'NoSuchCORSConfiguration' && httpStatus(error) !== 404) throw error;
-    }
-  }
+  const cors = exists ? ((await readCors(clients.s3, bucket, {})) ?? []) : [];
+  return { clients, endpoint, appKey: key, operatorIsAppKey, exists, cors };
+}
+
+const corsUnsupported = (endpoint: string): string =>
+  `${endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`;
+
+export function planS3Compatible(request: ProvisionRequest, found: S3CompatibleDiscovery): ProvisionPlan {
+  const a = request.answers;
+  const bucket = a.bucket!;
+  const { endpoint, exists } = found;
+  const state: ProvisionedState = { ...request.state, endpoint, region: a.region };
+  const recorded: BucketState | undefined =
+    request.state.bucket?.name === bucket ? request.state.bucket : undefined;
   const mine = !exists || recorded?.created === true;
   const rule = ourCorsRule(a.corsOrigins);
   const legacy = mine && recorded !== undefined && recorded.corsRuleId === undefined;
-  const cors = corsSupported
-    ? mergeCors(bucket, existing, rule, legacy)
-    : { origin: 'created' as const, fact: 'CORS: not supported by the service' };
-  const configuration = cors.rules ? { CORSRules: cors.rules } : undefined;
-  const steps: RunnableStep[] = [
+  const cors: CorsMerge =
+    found.cors === 'unsupported'
+      ? { origin: 'created', fact: 'CORS: not supported by the service' }
+      : mergeCors(bucket, found.cors, rule, legacy);
+  const bucketRecord: BucketState = { ...recorded, name: bucket, created: recorded?.created ?? !exists };
+  delete bucketRecord.configured;
+  const steps: Step[] = [
     {
       id: 'create-bucket',
       title: exists ? `Adopt bucket ${bucket}` : `Create bucket ${bucket}`,
       needs: [],
-      calls: [{ service: 's3', command: exists ? 'HeadBucket' : 'CreateBucket', input: { Bucket: bucket } }],
-      run: async () => {
-        if (!exists) {
-          try {
-            await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-          } catch (error) {
-            if (errorName(error) !== 'BucketAlreadyOwnedByYou') throw error;
-          }
-        }
-        state.bucket = { ...recorded, name: bucket, created: recorded?.created ?? !exists };
-        delete state.bucket.configured;
-        save();
-      },
+      calls: [call('s3', exists ? 'HeadBucket' : 'CreateBucket', { Bucket: bucket })],
+      errors: [{ when: (e) => e instanceof BucketAlreadyOwnedByYou, then: 'done' }],
+      record: { set: { bucket: bucketRecord } },
     },
   ];
-  if (configuration) {
+  if (cors.rules) {
     steps.push({
       id: 'cors',
       title: `CORS for ${a.corsOrigins.join(', ')}`,
       needs: ['create-bucket'],
-      calls: [
-        {
-          service: 's3',
-          command: 'PutBucketCors',
-          input: { Bucket: bucket, CORSConfiguration: configuration },
-        },
-      ],
-      run: async () => {
-        try {
-          await clients.s3.send(
-            new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: configuration }),
-          );
-          state.bucket = {
-            ...state.bucket!,
-            cors: recorded?.cors ?? cors.origin,
-            corsRuleId: CORS_RULE_ID,
-          };
-          save();
-        } catch (error) {
-          if (!unsupported(error)) throw error;
-          hooks.warn(
-            `${input.endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`,
-          );
-        }
-      },
+      calls: [call('s3', 'PutBucketCors', { Bucket: bucket, CORSConfiguration: { CORSRules: cors.rules } })],
+      // A new bucket's service may have no CORS API: said, and nothing recorded.
+      errors: [{ when: unsupported, then: { warn: corsUnsupported(endpoint), record: false } }],
+      record: { bucket: { cors: recorded?.cors ?? cors.origin, corsRuleId: CORS_RULE_ID } },
     });
-  } else if (!corsSupported) {
-    hooks.warn(
-      `${input.endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`,
-    );
+  } else if (found.cors === 'unsupported') {
+    request.warn(corsUnsupported(endpoint));
   }
+  const key = found.appKey;
+  const probeTarget = { bucket };
   steps.push({
     id: 'verify',
     title: 'Verify: put, read and delete a probe object with the app key',
-    needs: configuration ? ['create-bucket', 'cors'] : ['create-bucket'],
-    calls: [
-      {
-        service: 's3',
-        command: 'PutObject/GetObject/DeleteObject',
-        input: { Bucket: bucket, Key: PROBE_KEY },
-      },
-    ],
-    run: async () => {
+    needs: cors.rules ? ['create-bucket', 'cors'] : ['create-bucket'],
+    calls: Object.values(probeCalls(probeTarget)),
+    note: 'signed with the app key (PutObject with a timestamped line)',
+    // Code: the probe reads back what it wrote and says what a denial means.
+    run: async (ctx) => {
       const result = await probeBucket(
-        clients.s3WithKey(input.appKey),
+        ctx.clients.s3WithKey(key),
         {
-          bucket,
+          ...probeTarget,
           propagation: false,
-          policyHint: `that access key ${input.appKey.accessKeyId} may read, write and delete objects in ${bucket}`,
+          policyHint: `that access key ${key.accessKeyId} may read, write and delete objects in ${bucket}`,
         },
-        input.probe,
+        request.probe,
       );
-      hooks.verified(Math.round(result.seconds * 10) / 10);
-      state.bucket = { ...state.bucket!, verified: true };
-      save();
+      ctx.verified(Math.round(result.seconds * 10) / 10);
+      return { bucket: { verified: true } };
     },
   });
   return {
-    plan: {
-      provider: 's3-compatible',
-      steps: steps.map(({ run: _run, ...s }) => s),
-      facts: [
-        `endpoint ${input.endpoint}`,
-        exists
-          ? mine
-            ? `bucket ${bucket} exists and was created by this generator`
-            : `bucket ${bucket} exists: adopted, its settings are kept`
-          : `bucket ${bucket} is free`,
-        ...(exists ? [cors.fact] : []),
-      ],
-      documents: { 'cors.json': { CORSRules: [rule] } },
-    },
+    provider: 's3-compatible',
+    title: `Plan for ${endpoint}:`,
+    facts: [
+      `endpoint ${endpoint}`,
+      exists
+        ? mine
+          ? `bucket ${bucket} exists and was created by this generator`
+          : `bucket ${bucket} exists: adopted, its settings are kept`
+        : `bucket ${bucket} is free`,
+      ...(exists ? [cors.fact] : []),
+    ],
     steps,
+    documents: { 'cors.json': { CORSRules: [rule] } },
+    state,
+    resources: exists
+      ? mine
+        ? []
+        : [{ kind: 'bucket', name: bucket, outcome: 'adopted', note: 'its settings are kept' }]
+      : [{ kind: 'bucket', name: bucket, outcome: 'created' }],
+    // The provisioning credentials are the app key only with --use-operator-key: the overlay stores them.
+    ...(found.operatorIsAppKey ? { appKey: key } : {}),
+    clients: found.clients,
   };
 }
 
-export async function planS3CompatibleDestroy(
-  clients: Pick<AwsClients, 's3'>,
-  state: ProvisionedState,
-  options: { deleteBucket: boolean; deleteObjects: boolean },
-  hooks: { saveState(state: ProvisionedState): void },
-): Promise<{ plan: ProvisionPlan; steps: RunnableStep[] }> {
-  const recorded = state.bucket;
-  const bucket = recorded?.name;
-  const steps: RunnableStep[] = [];
-  const facts: string[] = [];
-  const left: ProvisionedState = structuredClone(state);
-  const save = (): void => hooks.saveState(structuredClone(left));
-  if (recorded && bucket && options.deleteBucket) {
-    if (!recorded.created) {
-      throw adoptedBucketKept(bucket);
-    }
-    const empty = await bucketIsEmpty(clients.s3, bucket);
-    if (empty === 'gone') {
-      facts.push(`bucket ${bucket} is already gone`);
-      delete left.bucket;
-      hooks.saveState(structuredClone(left));
-    } else {
-      facts.push(`bucket ${bucket} is ${empty ? 'empty' : 'NOT empty'}`);
-      if (!empty && !options.deleteObjects) {
-        throw new UserError(
-          `Bucket ${bucket} still holds objects: empty it first, or add --delete-objects to delete every object ` +
-            `and the bucket. Nothing was deleted.`,
-          'delete-objects',
-        );
-      }
-      if (!empty) {
-        steps.push({
-          id: 'empty-bucket',
-          title: `Delete every object in ${bucket} (--delete-objects)`,
-          needs: [],
-          calls: [
-            { service: 's3', command: 'ListObjectVersions + DeleteObjects', input: { Bucket: bucket } },
-          ],
-          run: () => emptyBucket(clients.s3, bucket),
-        });
-      }
-      steps.push({
-        id: 'delete-bucket',
-        title: `Delete bucket ${bucket}`,
-        needs: empty ? [] : ['empty-bucket'],
-        calls: [{ service: 's3', command: 'DeleteBucket', input: { Bucket: bucket } }],
-        run: async () => {
-          await clients.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-          delete left.bucket;
-          save();
-        },
-      });
-    }
-  } else if (recorded && bucket) {
-    facts.push(`bucket ${bucket} is kept (add --delete-bucket to delete it)`);
-    if (!recorded.created) steps.push(...restoreAdoptedBucket(clients.s3, recorded, undefined, left, save));
-  }
+export async function discoverS3CompatibleTeardown(
+  request: ProvisionRequest,
+): Promise<S3CompatibleTeardownFound> {
+  const a = request.answers;
+  const state = request.state;
+  const endpoint = state.endpoint ?? resolveEndpoint(a)!;
+  const given = request.givenKey ?? request.storedKey;
+  const operator = given ? undefined : await resolveOperatorCredentials(request.flags.profile, endpoint);
+  if (!given && !operator) throw noCredentials(endpoint);
+  const clients = request.factory({
+    region: state.region ?? a.region ?? 'us-east-1',
+    endpoint,
+    pathStyle: pathStyle(request),
+    credentials: operator ?? given,
+  });
+  const bucket = state.bucket
+    ? await discoverBucketTeardown(clients.s3, state.bucket, request.flags, undefined)
+    : undefined;
+  return { clients, ...(bucket ? { bucket } : {}) };
+}
+
+export function planS3CompatibleTeardown(
+  request: ProvisionRequest,
+  found: S3CompatibleTeardownFound,
+): ProvisionPlan {
+  const recorded = request.state.bucket;
+  const part =
+    recorded && found.bucket
+      ? planBucketTeardown(recorded, found.bucket, request.flags, undefined)
+      : { steps: [], facts: [], forget: {} };
   return {
-    plan: { provider: 's3-compatible', steps: steps.map(({ run: _run, ...s }) => s), facts, documents: {} },
-    steps,
+    provider: 's3-compatible',
+    title: 'Teardown plan:',
+    facts: part.facts,
+    steps: part.steps,
+    documents: {},
+    state: applyChange(structuredClone(request.state), part.forget),
+    resources: [],
+    clients: found.clients,
   };
 }
+
+export const s3CompatibleProvisioner: Provisioner<S3CompatibleDiscovery, S3CompatibleTeardownFound> = {
+  discover: discoverS3Compatible,
+  plan: planS3Compatible,
+  discoverTeardown: discoverS3CompatibleTeardown,
+  planTeardown: planS3CompatibleTeardown,
+};

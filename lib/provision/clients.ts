@@ -5,7 +5,7 @@
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
+import { ExpiredTokenException, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { UserError } from '../types.js';
 import type { AwsClients, ResolvedCredentials } from './types.js';
@@ -62,12 +62,17 @@ export const createClients: ClientFactory = (options) => {
 export const isTemporary = (c: { accessKeyId: string; sessionToken?: string }): boolean =>
   Boolean(c.sessionToken) || /^ASIA[A-Z0-9]{12,}$/.test(c.accessKeyId);
 
-/** STS/S3 error names that mean the operator's credentials are missing, expired or not valid. */
-const CREDENTIAL_ERRORS = new Set([
+/**
+ * Errors that mean the operator's credentials are missing, expired or not valid, told by name because the
+ * SDK exports no class for them: CredentialsProviderError and TokenProviderError come from the credential
+ * chain's @smithy packages (not a dependency of this package), and ExpiredToken (S3), InvalidClientTokenId,
+ * UnrecognizedClientException, TokenRefreshRequired and RequestExpired are codes without a modeled exception.
+ * STS's ExpiredTokenException has a class and is told by it.
+ */
+const UNMODELED_CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',
   'TokenProviderError',
   'ExpiredToken',
-  'ExpiredTokenException',
   'InvalidClientTokenId',
   'UnrecognizedClientException',
   'TokenRefreshRequired',
@@ -76,8 +81,9 @@ const CREDENTIAL_ERRORS = new Set([
 
 /** Whether an SDK error says the operator cannot sign in (no credentials, expired SSO session or token). */
 export function isCredentialProblem(error: unknown): boolean {
+  if (error instanceof ExpiredTokenException) return true;
   if (!(error instanceof Error)) return false;
-  if (CREDENTIAL_ERRORS.has(error.name)) return true;
+  if (UNMODELED_CREDENTIAL_ERRORS.has(error.name)) return true;
   return /could not load credentials|sso session|aws sso login|token (is|has) expired|security token .* (is )?(invalid|expired)/i.test(
     error.message,
   );

@@ -11,16 +11,23 @@
  * - S3-compatible services have no IAM propagation (`propagation: false`): any denial fails at once.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { errorName, httpStatus } from './runner.js';
+import { AccessDenied, type S3Client } from '@aws-sdk/client-s3';
+import { STSServiceException, type STSClient } from '@aws-sdk/client-sts';
+import { describeError, httpStatus, s3Code, sendS3, sendSts } from './sdk.js';
+import { call } from './types.js';
 
 export const PROBE_KEY = 'uploadedfiles/.arches-storage-probe';
 
-/** Errors a key answers while IAM propagates it: the key is not valid yet. */
-const NOT_YET_VALID = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidClientTokenId']);
-/** Errors a valid key answers when a policy does not (yet) allow the call. */
-const DENIED = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled']);
+/**
+ * A key IAM is still propagating answers InvalidAccessKeyId or SignatureDoesNotMatch (S3) and
+ * InvalidClientTokenId (STS): codes the SDK has no exception class for.
+ */
+const notYetValid = (e: unknown): boolean =>
+  s3Code(e, 'InvalidAccessKeyId', 'SignatureDoesNotMatch') ||
+  (e instanceof STSServiceException && e.name === 'InvalidClientTokenId');
+/** A valid key a policy does not (yet) allow: AccessDenied has a class; Forbidden, AllAccessDisabled do not. */
+const denied = (e: unknown): boolean =>
+  e instanceof AccessDenied || s3Code(e, 'Forbidden', 'AllAccessDisabled');
 
 export interface ProbeOptions {
   /** How long a key that is not valid yet is waited for (seconds; default 120). */
@@ -60,35 +67,37 @@ export class ProbeFailed extends Error {
   }
 }
 
-const describe = (e: unknown): string =>
-  e instanceof Error
-    ? `${e.name}${httpStatus(e) ? ` (HTTP ${httpStatus(e)})` : ''}: ${e.message}`
-    : String(e);
+const describe = describeError;
+
+/** The probe's calls as a plan shows them (PutObject's body, a timestamped line, is added when sent). */
+export function probeCalls(target: Pick<ProbeTarget, 'bucket' | 'expectedOwner'>) {
+  const object = {
+    Bucket: target.bucket,
+    Key: PROBE_KEY,
+    ...(target.expectedOwner ? { ExpectedBucketOwner: target.expectedOwner } : {}),
+  };
+  return {
+    put: call('s3', 'PutObject', { ...object, ContentType: 'text/plain' }),
+    get: call('s3', 'GetObject', object),
+    del: call('s3', 'DeleteObject', object),
+  };
+}
 
 async function roundTrip(s3: S3Client, target: ProbeTarget): Promise<void> {
-  const owner = target.expectedOwner ? { ExpectedBucketOwner: target.expectedOwner } : {};
+  const { put, get, del } = probeCalls(target);
   const body = `arches-storage probe ${new Date().toISOString()}`;
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: target.bucket,
-      Key: PROBE_KEY,
-      Body: body,
-      ContentType: 'text/plain',
-      ...owner,
-    }),
-  );
-  const got = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: PROBE_KEY, ...owner }));
+  await sendS3(s3, put.command, { ...put.input, Body: body });
+  const got = await sendS3(s3, get.command, get.input);
   const text = await got.Body?.transformToString();
   if (text !== body)
     throw new ProbeFailed(`the probe object read back differs from what was written`, undefined);
-  await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: PROBE_KEY, ...owner }));
+  await sendS3(s3, del.command, del.input);
 }
 
-/** A HEAD-less 403 without a name (the SDK's 'Unknown') counts as a denial. */
+/** A 403 without a code (a HEAD-less answer the SDK names 'Unknown') counts as a denial. */
 function classify(error: unknown): 'not-yet-valid' | 'denied' | 'other' {
-  const name = errorName(error);
-  if (NOT_YET_VALID.has(name)) return 'not-yet-valid';
-  if (DENIED.has(name) || (httpStatus(error) === 403 && !name.includes('Signature'))) return 'denied';
+  if (notYetValid(error)) return 'not-yet-valid';
+  if (denied(error) || httpStatus(error) === 403) return 'denied';
   return 'other';
 }
 
@@ -96,10 +105,10 @@ function classify(error: unknown): 'not-yet-valid' | 'denied' | 'other' {
 async function keyIsValid(sts: STSClient | undefined): Promise<boolean | undefined> {
   if (!sts) return undefined;
   try {
-    await sts.send(new GetCallerIdentityCommand({}));
+    await sendSts(sts, 'GetCallerIdentity', {});
     return true;
   } catch (error) {
-    return NOT_YET_VALID.has(errorName(error)) || httpStatus(error) === 403 ? false : undefined;
+    return notYetValid(error) || httpStatus(error) === 403 ? false : undefined;
   }
 }
 

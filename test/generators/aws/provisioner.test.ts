@@ -143,10 +143,14 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
         commands.includes('CreateUser') &&
         commands.includes('PutBucketPolicy'),
     );
-    for (const c of commands.filter((c) => !['PutObject', 'GetObject', 'DeleteObject'].includes(c))) {
+    // The probe's calls are signed with the app key, not the operator's (GetCallerIdentity needs no permission).
+    const asApp = ['PutObject', 'GetObject', 'DeleteObject', 'GetCallerIdentity'];
+    for (const c of commands.filter((c) => !asApp.includes(c))) {
       assert.ok(OPERATOR_ACTIONS[c], `${c} is covered by the operator policy test`);
     }
     assert.deepEqual(mutating(fake), [], '--dry-run changes nothing');
+    await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-plan' })), 'no bucket');
+    assert.equal(fake.iam.get(USER), undefined, 'no user');
     assert.match(r, /"Sid": "ReadWriteObjects"/, 'the user policy is printed in full');
     assert.match(r, /"Sid": "PublicReadGetObject"/, 'so is the bucket policy');
   });
@@ -169,6 +173,8 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     );
     assert.match(declined?.message ?? '', /Plan not applied: nothing was created/);
     assert.deepEqual(mutating(fake), []);
+    await assert.rejects(s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-ask' })), 'no bucket');
+    assert.equal(fake.iam.get(USER), undefined, 'no user');
     const accepted = await runGenerator('aws', dir, interactive, {
       answers: { ...answers, apply: true },
       env: PROBE_ENV,
@@ -194,6 +200,11 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     );
     assert.match(refused?.message ?? '', /secrets\/storage\.env would still be committed by git/);
     assert.deepEqual(mutating(fake), [], 'refused before any call');
+    await assert.rejects(
+      s3.client.send(new HeadBucketCommand({ Bucket: 'arches-prov-envfile' })),
+      'no bucket',
+    );
+    assert.equal(fake.iam.get(USER), undefined, 'no user');
     remove(path.join(dir, 'secrets/.gitignore'));
     const localBefore = readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8');
     await run(dir, opts(fake, 'arches-prov-envfile', { 'secrets-file': 'secrets/storage.env' }));
@@ -267,6 +278,11 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       ops.lastIndexOf('DeleteAccessKey') > ops.lastIndexOf('CreateAccessKey'),
       'old key deleted after the new one',
     );
+    // On disk: the new key is the recorded one and the one the app has; the old one is no longer recorded.
+    const state = rcOf(dir)['generator-arches-storage'].resources.aws as Record<string, unknown>;
+    assert.equal(state.accessKeyId, keys[0]!.id);
+    assert.equal(state.previousAccessKeyId, undefined);
+    assert.ok(readFileSync(path.join(dir, PKG, 'settings_local.py'), 'utf8').includes(keys[0]!.secret));
   });
 
   it('--public-read relaxes only the policy blocks, then puts a public GetObject policy', async function () {
@@ -423,7 +439,11 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       assert.equal(recorded.policy, undefined, 'no policy statement of ours');
       // A re-run changes nothing.
       const count = mutating(fake).length;
+      const settled = structuredClone(fake.s3.get(bucket)!);
+      const corsSettled = await corsOf(bucket);
       await run(dir, opts(fake, bucket));
+      assert.deepEqual(fake.s3.get(bucket), settled, 'the bucket is as the first run left it');
+      assert.deepEqual(await corsOf(bucket), corsSettled);
       assert.deepEqual(
         mutating(fake)
           .slice(count)
@@ -524,7 +544,38 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
   describe('ownership is proved, not assumed (point 11)', function () {
     it('every S3 call, the probe’s included, carries ExpectedBucketOwner', async function () {
       const { fake, dir } = setup();
+      // In the plans, as data: every bucket call but CreateBucket names the owner.
+      const planned = async (extra: Record<string, unknown>): Promise<Array<Record<string, unknown>>> => {
+        const out = await captureStdout(() =>
+          run(dir, opts(fake, 'arches-owner-every', { 'dry-run': true, json: true, ...extra })),
+        );
+        const doc = JSON.parse(out.slice(out.indexOf('{'))) as {
+          provisioningPlan: { steps: Array<{ calls: Array<Record<string, unknown>> }> };
+        };
+        return doc.provisioningPlan.steps.flatMap((s) => s.calls);
+      };
+      const s3Planned = (await planned({})).filter((c) => c.service === 's3' && c.command !== 'CreateBucket');
+      assert.ok(
+        s3Planned.some((c) => c.command === 'PutObject'),
+        'the probe is planned',
+      );
+      for (const c of s3Planned)
+        assert.equal(
+          (c.input as Record<string, unknown>).ExpectedBucketOwner,
+          fake.accountId,
+          String(c.command),
+        );
       await run(dir, opts(fake, 'arches-owner-every'));
+      const teardown = (await planned({ destroy: true, 'delete-bucket': true })).filter(
+        (c) => c.service === 's3',
+      );
+      assert.ok(teardown.some((c) => c.command === 'DeleteBucket'));
+      for (const c of teardown)
+        assert.equal(
+          (c.input as Record<string, unknown>).ExpectedBucketOwner,
+          fake.accountId,
+          String(c.command),
+        );
       await run(dir, opts(fake, 'arches-owner-every', { 'rotate-key': true }));
       await run(dir, opts(fake, 'arches-owner-every', { destroy: true, 'delete-bucket': true }));
       const s3calls = fake.requests.filter((r) => r.service === 's3' && r.operation !== 'CreateBucket');
@@ -549,6 +600,12 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       assert.match(error.message, /taken by another AWS account or not readable by you/);
       assert.match(error.message, /ExpectedBucketOwner=123456789012 answered 403/);
       assert.deepEqual(mutating(fake), [], 'nothing created');
+      assert.equal(fake.iam.get(USER), undefined, 'no user');
+      assert.deepEqual(
+        fake.s3.get('arches-owner-foreign')?.tags,
+        undefined,
+        'the other account’s bucket untouched',
+      );
     });
 
     for (const [label, tags] of [
