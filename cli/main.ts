@@ -10,10 +10,18 @@ import type { OptionDecl } from '../lib/options.js';
 import { PACKAGE_ROOT, packagePath } from '../lib/paths.js';
 import { redact } from '../lib/redact.js';
 import { UserError } from '../lib/types.js';
-import { allOptions, optionsFor, PROVIDER_IDS, providersTaking, REGISTRY } from '../generators/registry.js';
+import {
+  allOptions,
+  COMMAND_IDS,
+  COMMANDS,
+  optionsFor,
+  PROVIDER_IDS,
+  providersTaking,
+  REGISTRY,
+} from '../generators/registry.js';
 
 type Target = string;
-const TARGETS: readonly Target[] = ['app', ...PROVIDER_IDS];
+const TARGETS: readonly Target[] = ['app', ...PROVIDER_IDS, ...COMMAND_IDS];
 const NAMESPACE = 'arches-storage';
 /** Yeoman's own flags, passed through untouched. */
 const YEOMAN_FLAGS = ['skip-install', 'skip-cache', 'ask-answered'];
@@ -35,6 +43,9 @@ export function helpText(target?: Target): string {
     '  app            ask for the provider (the default with no provider)',
     ...REGISTRY.map((p) => `  ${p.id.padEnd(14)} ${p.summary}`),
     '',
+    ...(COMMANDS.length
+      ? ['Commands:', ...COMMANDS.map((c) => `  ${c.id.padEnd(14)} ${c.summary}`), '']
+      : []),
   ];
   const decls: OptionDecl[] = optionsFor(target ?? 'app');
   lines.push(
@@ -147,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
   const rest = first && !first.startsWith('-') ? argv.slice(1) : argv;
   if (!TARGETS.includes(target)) {
     const unknown = new UserError(
-      `unknown provider "${first}". Providers: ${TARGETS.join(', ')}`,
+      `unknown provider "${first}". Providers: ${['app', ...PROVIDER_IDS].join(', ')}${COMMAND_IDS.length ? `; commands: ${COMMAND_IDS.join(', ')}` : ''}`,
       'usage',
       2,
     );

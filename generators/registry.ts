@@ -9,12 +9,18 @@ import gcs from './gcs/provider.js';
 import local from './local/provider.js';
 import s3Compatible from './s3-compatible/provider.js';
 import { appProviderOption, type OptionDecl } from '../lib/options.js';
+import type { CommandDefinition } from '../lib/command.js';
 import type { StorageProvider } from '../lib/provider.js';
 import { UserError } from '../lib/types.js';
 
 export const REGISTRY: readonly StorageProvider[] = [aws, s3Compatible, gcs, azure, local];
 
 export const PROVIDER_IDS: readonly string[] = REGISTRY.map((p) => p.id);
+
+/** The commands that are not providers (generators/<id>/command.ts), registered once each. */
+export const COMMANDS: readonly CommandDefinition[] = [];
+
+export const COMMAND_IDS: readonly string[] = COMMANDS.map((c) => c.id);
 
 export function providerById(id: string): StorageProvider {
   const p = REGISTRY.find((r) => r.id === id);
@@ -30,6 +36,8 @@ export const PROVIDER_OPTION: OptionDecl = appProviderOption(REGISTRY);
  * so it can forward them.
  */
 export function optionsFor(target: string): OptionDecl[] {
+  const command = COMMANDS.find((c) => c.id === target);
+  if (command) return [...command.options];
   if (target !== 'app') return [...providerById(target).options];
   const seen = new Map<string, OptionDecl>();
   for (const o of [PROVIDER_OPTION, ...REGISTRY.flatMap((p) => p.options)])

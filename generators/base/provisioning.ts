@@ -66,6 +66,8 @@ export interface ProvisionOutcome {
   applied: boolean;
   /** The plan of SDK calls (what a dry run shows). */
   plan: PlanData;
+  /** The plan as printed: a dry run hands it to the generator, which prints every dry-run output in one place. */
+  planText: string;
 }
 
 /** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
@@ -160,12 +162,8 @@ async function apply(
   journal: Journal,
 ): Promise<{ applied: boolean; error?: StepFailed; verifiedAfterSeconds?: number }> {
   const text = formatPlan(plan);
-  if (ctx.flags.dryRun) {
-    // --json: the plan goes into the run's one JSON document instead.
-    if (!ctx.flags.json)
-      process.stdout.write(text + '\n\nDry run: no call that changes anything was made.\n');
-    return { applied: false };
-  }
+  // A dry run stops here: the generator prints the plan with the rest of what a dry run shows.
+  if (ctx.flags.dryRun) return { applied: false };
   ctx.log(text);
   if (ctx.interactive && !(await ctx.confirm('Apply this plan?'))) {
     throw new UserError('Plan not applied: nothing was created.', 'confirm', 1);
@@ -269,6 +267,7 @@ export async function provision(ctx: ProvisionContext): Promise<ProvisionOutcome
     appKey,
     applied: result.applied,
     plan: planData(plan),
+    planText: formatPlan(plan),
     summary: {
       ok: true,
       provider: ctx.provider,
@@ -288,6 +287,7 @@ export async function destroy(ctx: ProvisionContext): Promise<{
   summary: ProvisionSummary;
   applied: boolean;
   plan: PlanData;
+  planText: string;
 }> {
   const started = Date.now();
   const provisioner = await provisionerOf(ctx);
@@ -308,6 +308,7 @@ export async function destroy(ctx: ProvisionContext): Promise<{
   return {
     applied: result.applied,
     plan: planData(plan),
+    planText: formatPlan(plan),
     summary: {
       ok: true,
       provider: ctx.provider,

@@ -121,6 +121,8 @@ export class StorageGenerator extends Generator {
   protected switchedTo?: ProviderId;
   /** --dry-run --json: the diff, for the JSON document. */
   protected dryRunDiff?: string;
+  /** --dry-run on a provisioning run: the plan of SDK calls as printed (showDryRun prints it). */
+  protected provisionPlanText?: string;
   /** The user answered no to "Write these changes?". */
   protected declined = false;
   /** --dry-run --json on a provisioning run: the plan of SDK calls, for the JSON document. */
@@ -428,6 +430,7 @@ export class StorageGenerator extends Generator {
       const done = await destroy(ctx);
       if (!done.applied) {
         this.provisionPlan = done.plan;
+        this.provisionPlanText = done.planText;
         return;
       }
       this.summary = done.summary;
@@ -443,6 +446,7 @@ export class StorageGenerator extends Generator {
     const outcome = await provision(ctx);
     if (!outcome.applied) {
       this.provisionPlan = outcome.plan;
+      this.provisionPlanText = outcome.planText;
       return;
     }
     this.summary = outcome.summary;
@@ -522,7 +526,11 @@ export class StorageGenerator extends Generator {
       return;
     }
     const out = [this.overlay.plan.join('\n'), ...diffs, 'Dry run: nothing was written.\n'];
-    process.stdout.write(redact(out.join('\n'), secrets));
+    const calls =
+      this.provisionPlanText === undefined
+        ? ''
+        : `${this.provisionPlanText}\n\nDry run: no call that changes anything was made.\n`;
+    process.stdout.write(redact(calls + out.join('\n'), secrets));
   }
 
   end(): void {
