@@ -16,6 +16,23 @@ import { acquireLock, readOurs, type Lock } from '../../lib/safefs.js';
 import { UserError } from '../../lib/types.js';
 import { declareOptions, inertConfig, promptsAllowed, type StoredConfig } from './storage-generator.js';
 
+/**
+ * Yeoman logs "An error occured while running <task>" before every failure; the error itself is what the user
+ * needs, said once (by the bin, or yo), so that line is dropped.
+ */
+export function dropErrorPreamble(g: Generator): void {
+  const log = g.log;
+  (g as { log: typeof log }).log = new Proxy(log, {
+    get: (target, key, receiver): unknown =>
+      key === 'error'
+        ? (message: unknown, ...rest: unknown[]) =>
+            /^An error occured while running /.test(String(message))
+              ? target
+              : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
+        : Reflect.get(target, key, receiver),
+  });
+}
+
 export abstract class CommandGenerator extends Generator {
   protected readonly command: CommandDefinition;
   /** The resolved option values, by OptionDecl.key (only those given, or their declared fallback). */
@@ -25,8 +42,10 @@ export abstract class CommandGenerator extends Generator {
   private lock?: Lock;
 
   constructor(args: string[], options: Generator['options'], command: CommandDefinition) {
-    super(args, options, { customInstallTask: true });
+    // The tasks (initializing, then the command's own) are inherited by each command's subclass.
+    super(args, options, { inheritTasks: true, customInstallTask: true });
     this.command = command;
+    dropErrorPreamble(this);
     declareOptions(this, command.options);
     this.description = command.summary;
   }
@@ -79,7 +98,7 @@ export abstract class CommandGenerator extends Generator {
 
   /** Our keys in .yo-rc.json, as they are on disk now. */
   protected stored(): StoredConfig {
-    return readOurs(this.destinationRoot()) as StoredConfig;
+    return readOurs(this.destinationRoot());
   }
 
   /** The result: one JSON document on stdout with --json, else the text (stdout, so it can be piped). */
