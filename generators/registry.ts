@@ -8,6 +8,7 @@ import azure from './azure/provider.js';
 import gcs from './gcs/provider.js';
 import local from './local/provider.js';
 import s3Compatible from './s3-compatible/provider.js';
+import migrate from './migrate/command.js';
 import auditCommand from './audit/command.js';
 import verifyCommand from './verify/command.js';
 import { appProviderOption, type OptionDecl } from '../lib/options.js';
@@ -20,7 +21,7 @@ export const REGISTRY: readonly StorageProvider[] = [aws, s3Compatible, gcs, azu
 export const PROVIDER_IDS: readonly string[] = REGISTRY.map((p) => p.id);
 
 /** The commands that are not providers (generators/<id>/command.ts), registered once each. */
-export const COMMANDS: readonly CommandDefinition[] = [auditCommand, verifyCommand];
+export const COMMANDS: readonly CommandDefinition[] = [migrate, auditCommand, verifyCommand];
 
 export const COMMAND_IDS: readonly string[] = COMMANDS.map((c) => c.id);
 

@@ -46,6 +46,8 @@ import { UserError, type ProviderId } from '../../lib/types.js';
 /** What .yo-rc.json keeps under `generator-arches-storage`. */
 export interface StoredConfig {
   provider?: ProviderId | 'app';
+  /** The provider before the run that switched to this one (`arches-storage migrate` copies from there). */
+  previous?: ProviderId;
   /** What provisioning created, per provider: names and ARNs, never a secret. */
   resources?: Partial<Record<ProviderId, ProvisionedState>>;
   providers?: Partial<Record<ProviderId, Record<string, OptionValue>>>;
@@ -476,8 +478,14 @@ export class StorageGenerator extends Generator {
     const root = this.destinationRoot();
     const stored = this.stored;
     // Rewritten whole, in one key order, whatever order an earlier (or interrupted) run left.
+    const now = this.switchedTo ?? this.provider;
+    const previous =
+      stored.provider && stored.provider !== 'app' && stored.provider !== now
+        ? stored.provider
+        : stored.previous;
     const ours: StoredConfig = {
-      provider: this.switchedTo ?? this.provider,
+      provider: now,
+      ...(previous ? { previous } : {}),
       // The journal's key (provisioning state, written as each step finished): copied from disk as it is now.
       resources: recordedResources(root),
       providers: {
