@@ -23,28 +23,11 @@ import audit from './command.js';
 export default class AuditGenerator extends CommandGenerator {
   constructor(args: string[], options: Generator['options']) {
     super(args, options, audit);
-    // As in StorageGenerator: Yeoman logs "An error occured while running <task>" before every failure; the
-    // error itself is said once, by the bin or yo, so that line is dropped.
-    const log = this.log;
-    (this as { log: typeof log }).log = new Proxy(log, {
-      get: (target, key, receiver): unknown =>
-        key === 'error'
-          ? (message: unknown, ...rest: unknown[]) =>
-              /^An error occured while running /.test(String(message))
-                ? target
-                : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
-          : Reflect.get(target, key, receiver),
-    });
   }
 
   /** Only a deletion changes anything (then the project lock is held). */
   protected get mutates(): boolean {
     return this.values.deleteOrphans === true;
-  }
-
-  /** Yeoman runs only this class's own task methods: the base's initializing() (values, project, lock) here. */
-  override initializing(): void {
-    super.initializing();
   }
 
   async default(): Promise<void> {

@@ -15,26 +15,6 @@ export default class VerifyGenerator extends CommandGenerator {
 
   constructor(args: string[], options: Generator['options']) {
     super(args, options, verify);
-    // As in StorageGenerator: Yeoman logs "An error occured while running <task>" before every failure; the
-    // error itself is said once, by the bin or yo, so that line is dropped.
-    const log = this.log;
-    (this as { log: typeof log }).log = new Proxy(log, {
-      get: (target, key, receiver): unknown =>
-        key === 'error'
-          ? (message: unknown, ...rest: unknown[]) =>
-              /^An error occured while running /.test(String(message))
-                ? target
-                : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
-          : Reflect.get(target, key, receiver),
-    });
-  }
-
-  /**
-   * The base class's task, queued from this class (CommandGenerator is constructed without Yeoman's
-   * inheritTasks, so only this prototype's own methods are queued).
-   */
-  override initializing(): void {
-    super.initializing();
   }
 
   async default(): Promise<void> {
