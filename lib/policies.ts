@@ -48,6 +48,22 @@ export interface S3CorsConfiguration {
   CORSRules: S3CorsRule[];
 }
 
+/**
+ * One rule of S3 PutBucketLifecycleConfiguration `LifecycleConfiguration` (compatible with
+ * @aws-sdk/client-s3's `LifecycleRule`): by prefix, expiring objects or aborting incomplete multipart uploads.
+ */
+export interface S3LifecycleRule {
+  ID: string;
+  Status: 'Enabled';
+  Filter: { Prefix: string };
+  Expiration?: { Days: number };
+  AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+}
+
+export interface S3LifecycleConfiguration {
+  Rules: S3LifecycleRule[];
+}
+
 /** One entry of @google-cloud/storage `bucket.setCorsConfiguration([...])` (its `Cors` type). */
 export interface GcsCorsRule {
   origin: string[];
@@ -182,6 +198,37 @@ export function s3CorsConfiguration(origins: readonly string[]): S3CorsConfigura
   };
 }
 
+/** Where Arches keeps temporary files in the storage: uploads being processed, and its temp folder. */
+export const ARCHES_TEMP_PREFIXES = ['uploadedfiles/tmp/', 'archestemp/'] as const;
+/** Days before a temporary object expires, and before an incomplete multipart upload is aborted. */
+export const LIFECYCLE_DAYS = 7;
+/** The prefix of the IDs of the lifecycle rules this generator puts, so it finds (and removes) only them. */
+export const LIFECYCLE_RULE_PREFIX = 'arches-storage-';
+
+/**
+ * Bucket hygiene, for S3 PutBucketLifecycleConfiguration: Arches' temporary prefixes expire after 7 days and
+ * incomplete multipart uploads (anywhere in the bucket) are aborted after 7 days. Each rule has its own ID, so
+ * that on an adopted bucket they are added to the owner's rules and taken back without touching them.
+ */
+export function s3LifecycleRules(): S3LifecycleConfiguration {
+  return {
+    Rules: [
+      ...ARCHES_TEMP_PREFIXES.map((prefix): S3LifecycleRule => ({
+        ID: `${LIFECYCLE_RULE_PREFIX}expire-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
+        Status: 'Enabled',
+        Filter: { Prefix: prefix },
+        Expiration: { Days: LIFECYCLE_DAYS },
+      })),
+      {
+        ID: `${LIFECYCLE_RULE_PREFIX}abort-incomplete-uploads`,
+        Status: 'Enabled',
+        Filter: { Prefix: '' },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: LIFECYCLE_DAYS },
+      },
+    ],
+  };
+}
+
 /** The array @google-cloud/storage `bucket.setCorsConfiguration()` takes. */
 export function gcsCorsConfiguration(origins: readonly string[]): GcsCorsRule[] {
   assertOrigins(origins);
@@ -272,10 +319,13 @@ export function awsOperatorPolicy(
           's3:GetBucketPublicAccessBlock',
           's3:GetBucketOwnershipControls',
           's3:GetEncryptionConfiguration',
+          's3:GetLifecycleConfiguration',
           's3:PutBucketPublicAccessBlock',
           's3:PutBucketOwnershipControls',
           's3:PutEncryptionConfiguration',
           's3:PutBucketCORS',
+          // PutBucketLifecycleConfiguration and DeleteBucketLifecycle both need this one.
+          's3:PutLifecycleConfiguration',
           's3:PutBucketTagging',
           's3:PutBucketPolicy',
           's3:DeleteBucketPolicy',

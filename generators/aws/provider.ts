@@ -26,6 +26,7 @@ import {
   awsUserPolicy,
   partitionForRegion,
   s3CorsConfiguration,
+  s3LifecycleRules,
 } from '../../lib/policies.js';
 import type { StorageProvider } from '../../lib/provider.js';
 import {
@@ -113,7 +114,7 @@ const aws: StorageProvider = {
   secrets: s3Secrets,
   secretEnvironment: S3_SECRET_ENVIRONMENT,
   packages: s3Packages,
-  documentNames: ['aws-user-policy.json', 'aws-bucket-policy.json', 'cors.json'],
+  documentNames: ['aws-user-policy.json', 'aws-bucket-policy.json', 'cors.json', 'lifecycle.json'],
   documents: (a) => {
     const bucket = a.bucket ?? '';
     const partition = partitionForRegion(a.region ?? 'us-east-1');
@@ -136,6 +137,12 @@ const aws: StorageProvider = {
         name: 'cors.json',
         description: `CORS for ${a.corsOrigins.join(', ')}`,
         content: s3CorsConfiguration(a.corsOrigins),
+      },
+      {
+        name: 'lifecycle.json',
+        description:
+          'the bucket lifecycle rules (Arches’ temporary files and incomplete uploads expire after 7 days)',
+        content: s3LifecycleRules(),
       },
     ];
   },

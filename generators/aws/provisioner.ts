@@ -5,8 +5,8 @@
  *
  * Ownership is proved, not assumed: every bucket call carries ExpectedBucketOwner (the caller's account), so
  * a bucket of another account answers 403 however readable it is. An existing bucket is adopted additively:
- * its configuration is read first, the owner's tags, encryption, bucket policy and CORS rules are kept (ours
- * merged in, or the run refuses and says why), lifecycle, logging and versioning are never touched, and the
+ * its configuration is read first, the owner's tags, encryption, bucket policy, CORS and lifecycle rules are
+ * kept (ours merged in, or the run refuses and says why), logging and versioning are never touched, and the
  * state records in typed fields exactly what this generator put, so teardown removes only that.
  *
  * The plan is data: each step holds the calls it sends and the state it records; only the CreateUser race,
@@ -30,22 +30,31 @@ import {
   type S3Client,
   type Tag,
 } from '@aws-sdk/client-s3';
-import { awsPublicReadBucketPolicy, awsUserPolicy, partitionForRegion } from '../../lib/policies.js';
+import {
+  awsPublicReadBucketPolicy,
+  awsUserPolicy,
+  partitionForRegion,
+  s3LifecycleRules,
+} from '../../lib/policies.js';
 import { UserError } from '../../lib/types.js';
 import {
   adoptedBucketKept,
   canonical,
   discoverBucketTeardown,
   mergeCors,
+  mergeLifecycle,
   ourCorsRule,
+  ourLifecycleRules,
   owner,
   planBucketTeardown,
   readCors,
+  readLifecycle,
   readOne,
   readPolicy,
   readTags,
   CORS_RULE_ID,
   type BucketTeardownFound,
+  type LifecycleConfig,
   type PolicyDocument,
 } from '../../lib/provision/bucket.js';
 import { isCredentialProblem, signInError } from '../../lib/provision/clients.js';
@@ -79,6 +88,8 @@ export interface BucketConfig {
   cors: CORSRule[];
   /** Whether the service answers CORS calls at all. */
   corsSupported: boolean;
+  /** The lifecycle rules (none: []), or 'unsupported' where the service has no lifecycle API. */
+  lifecycle: LifecycleConfig | 'unsupported';
   policy?: PolicyDocument;
   publicAccessBlock?: PublicAccessBlockConfiguration;
   ownership?: string;
@@ -143,7 +154,7 @@ async function suggestFreeName(s3: S3Client, bucket: string, accountId: string):
     : undefined;
 }
 
-/** Reads tags, CORS, policy, public access block, ownership and encryption of an existing bucket. */
+/** Reads tags, CORS, lifecycle, policy, public access block, ownership and encryption of an existing bucket. */
 export async function readBucketConfig(
   s3: S3Client,
   bucket: string,
@@ -151,9 +162,10 @@ export async function readBucketConfig(
 ): Promise<BucketConfig> {
   const o = owner(accountId);
   const b = { Bucket: bucket, ...o };
-  const [tags, cors, policy, pab, ownership, encryption] = await Promise.all([
+  const [tags, cors, lifecycle, policy, pab, ownership, encryption] = await Promise.all([
     readTags(s3, bucket, o),
     readCors(s3, bucket, o),
+    readLifecycle(s3, bucket, o),
     readPolicy(s3, bucket, o),
     readOne(
       bucket,
@@ -185,6 +197,7 @@ export async function readBucketConfig(
     tags: tags ?? [],
     cors: Array.isArray(cors) ? cors : [],
     corsSupported: cors !== 'unsupported',
+    lifecycle,
     ...(policy ? { policy } : {}),
     ...(pab ? { publicAccessBlock: pab } : {}),
     ...(ownership ? { ownership } : {}),
@@ -374,7 +387,7 @@ export function planAws(request: ProvisionRequest, found: AwsDiscovery): Provisi
         : `bucket ${bucket} exists and is yours (ExpectedBucketOwner=${found.accountId}): adopted, its settings are kept; only additions below`,
     );
     if (!mine) {
-      facts.push('lifecycle rules, logging and versioning are never touched');
+      facts.push('logging and versioning are never touched');
       resources.push({ kind: 'bucket', name: bucket, outcome: 'adopted', note: 'its settings are kept' });
     }
   } else {
@@ -482,6 +495,24 @@ export function planAws(request: ProvisionRequest, found: AwsDiscovery): Provisi
     facts.push(
       `default encryption ${existingEncryption.algorithm}${existingEncryption.kmsKeyId ? ` (${existingEncryption.kmsKeyId})` : ''}: kept`,
     );
+  }
+
+  // Lifecycle: our rules (Arches' temporary files, incomplete uploads) merged into the owner's, by ID.
+  const existingLifecycle = config?.lifecycle ?? { rules: [] };
+  const lifecycle =
+    existingLifecycle === 'unsupported'
+      ? undefined
+      : mergeLifecycle(bucket, existingLifecycle.rules, ourLifecycleRules(), recorded?.lifecycleRuleIds);
+  if (existingLifecycle === 'unsupported')
+    request.warn(
+      `bucket ${bucket}: the service has no lifecycle API; Arches' temporary files are not expired`,
+    );
+  if (config && lifecycle) facts.push(lifecycle.fact);
+  if (lifecycle?.warning) request.warn(lifecycle.warning);
+  if (lifecycle && !lifecycle.rules && !lifecycle.warning && recorded?.lifecycleRuleIds === undefined) {
+    // Ours were already there (a run whose state was lost): recorded with the bucket, nothing put.
+    kept.lifecycle = lifecycle.origin;
+    kept.lifecycleRuleIds = lifecycle.ids;
   }
 
   // The bucket first: a name taken meanwhile stops the run before the user exists. Adopting sends HeadBucket
@@ -597,6 +628,27 @@ export function planAws(request: ProvisionRequest, found: AwsDiscovery): Provisi
         call('s3', 'PutBucketCors', { Bucket: bucket, CORSConfiguration: { CORSRules: cors.rules }, ...o }),
       ],
       record: bucketChange({ cors: recorded?.cors ?? cors.origin, corsRuleId: CORS_RULE_ID }),
+    });
+  }
+
+  if (lifecycle?.rules) {
+    const size = existingLifecycle !== 'unsupported' && existingLifecycle.transitionDefaultMinimumObjectSize;
+    steps.push({
+      id: 'lifecycle',
+      title: 'Lifecycle: expire Arches’ temporary files and abort incomplete uploads after 7 days',
+      needs: ['create-bucket'],
+      calls: [
+        call('s3', 'PutBucketLifecycleConfiguration', {
+          Bucket: bucket,
+          LifecycleConfiguration: { Rules: lifecycle.rules },
+          ...(size ? { TransitionDefaultMinimumObjectSize: size } : {}),
+          ...o,
+        }),
+      ],
+      record: bucketChange({
+        lifecycle: recorded?.lifecycle ?? lifecycle.origin,
+        lifecycleRuleIds: lifecycle.ids,
+      }),
     });
   }
 
@@ -814,6 +866,7 @@ export function planAws(request: ProvisionRequest, found: AwsDiscovery): Provisi
   const documents: Record<string, unknown> = {
     'aws-user-policy.json': userPolicy,
     'cors.json': { CORSRules: [corsRule] },
+    'lifecycle.json': s3LifecycleRules(),
   };
   if (publicPolicy) documents['aws-bucket-policy.json'] = publicPolicy;
   return {

@@ -23,7 +23,7 @@ import {
   type OptionDecl,
   type PartialAnswers,
 } from '../../lib/options.js';
-import { s3CorsConfiguration } from '../../lib/policies.js';
+import { s3CorsConfiguration, s3LifecycleRules } from '../../lib/policies.js';
 import type { StorageProvider } from '../../lib/provider.js';
 import { S3_BACKEND, s3Packages, s3Secrets, s3Settings, S3_SECRET_ENVIRONMENT } from '../../lib/s3.js';
 import {
@@ -180,12 +180,18 @@ const s3Compatible: StorageProvider = {
   secrets: s3Secrets,
   secretEnvironment: S3_SECRET_ENVIRONMENT,
   packages: s3Packages,
-  documentNames: ['cors.json'],
+  documentNames: ['cors.json', 'lifecycle.json'],
   documents: (a) => [
     {
       name: 'cors.json',
       description: `CORS for ${a.corsOrigins.join(', ')}`,
       content: s3CorsConfiguration(a.corsOrigins),
+    },
+    {
+      name: 'lifecycle.json',
+      description:
+        'the bucket lifecycle rules (Arches’ temporary files and incomplete uploads expire after 7 days)',
+      content: s3LifecycleRules(),
     },
   ],
   configured: (a) => [

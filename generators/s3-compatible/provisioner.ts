@@ -1,20 +1,26 @@
 /**
  * S3-compatible services (MinIO, DigitalOcean Spaces, Wasabi, Backblaze B2, Cloudflare R2...): create or
- * adopt the bucket, merge our CORS rule into the bucket's where the service supports it, and verify with the
+ * adopt the bucket, merge our CORS rule and lifecycle rules into the bucket's where the service supports them
+ * (a service without the API gets a warning, not a failure), and verify with the
  * app's key. They have no IAM API: the user supplies the app key (or, with --use-operator-key, the
  * provisioning credentials serve as the app key). No key propagation either: a denial fails at once.
  */
 import { BucketAlreadyOwnedByYou, NotFound } from '@aws-sdk/client-s3';
+import { s3LifecycleRules } from '../../lib/policies.js';
 import { UserError } from '../../lib/types.js';
 import {
   CORS_RULE_ID,
   discoverBucketTeardown,
   mergeCors,
+  mergeLifecycle,
   ourCorsRule,
+  ourLifecycleRules,
   planBucketTeardown,
   readCors,
+  readLifecycle,
   type BucketTeardownFound,
   type CorsMerge,
+  type LifecycleConfig,
 } from '../../lib/provision/bucket.js';
 import { isTemporary, resolveOperatorCredentials } from '../../lib/provision/clients.js';
 import { applyChange } from '../../lib/provision/journal.js';
@@ -44,6 +50,8 @@ export interface S3CompatibleDiscovery {
   exists: boolean;
   /** An existing bucket's CORS rules, or 'unsupported' where the service has no CORS API. */
   cors: NonNullable<Awaited<ReturnType<typeof readCors>>>;
+  /** An existing bucket's lifecycle rules ([] for a new one), or 'unsupported' where the service has none. */
+  lifecycle: LifecycleConfig | 'unsupported';
 }
 
 export interface S3CompatibleTeardownFound {
@@ -138,11 +146,17 @@ export async function discoverS3Compatible(request: ProvisionRequest): Promise<S
   }
   // An existing bucket's CORS rules are read first and kept; ours is merged in.
   const cors = exists ? ((await readCors(clients.s3, bucket, {})) ?? []) : [];
-  return { clients, endpoint, appKey: key, operatorIsAppKey, exists, cors };
+  // Its lifecycle rules too: ours are added to them, by ID.
+  const lifecycle = exists ? await readLifecycle(clients.s3, bucket, {}) : { rules: [] };
+  return { clients, endpoint, appKey: key, operatorIsAppKey, exists, cors, lifecycle };
 }
 
 const corsUnsupported = (endpoint: string): string =>
   `${endpoint} does not support bucket CORS (NotImplemented): set it in the service's console.`;
+
+const lifecycleUnsupported = (endpoint: string): string =>
+  `${endpoint} does not support bucket lifecycle rules (NotImplemented): Arches' temporary files are not ` +
+  `expired; set the rules of arches-storage/lifecycle.json in the service's console if it has them.`;
 
 export function planS3Compatible(request: ProvisionRequest, found: S3CompatibleDiscovery): ProvisionPlan {
   const a = request.answers;
@@ -183,6 +197,36 @@ export function planS3Compatible(request: ProvisionRequest, found: S3CompatibleD
   } else if (found.cors === 'unsupported') {
     request.warn(corsUnsupported(endpoint));
   }
+  const lifecycle =
+    found.lifecycle === 'unsupported'
+      ? undefined
+      : mergeLifecycle(bucket, found.lifecycle.rules, ourLifecycleRules(), recorded?.lifecycleRuleIds);
+  if (found.lifecycle === 'unsupported') request.warn(lifecycleUnsupported(endpoint));
+  if (lifecycle?.warning) request.warn(lifecycle.warning);
+  if (lifecycle?.rules) {
+    const size = found.lifecycle !== 'unsupported' && found.lifecycle.transitionDefaultMinimumObjectSize;
+    steps.push({
+      id: 'lifecycle',
+      title: 'Lifecycle: expire Arches’ temporary files and abort incomplete uploads after 7 days',
+      needs: ['create-bucket'],
+      calls: [
+        call('s3', 'PutBucketLifecycleConfiguration', {
+          Bucket: bucket,
+          LifecycleConfiguration: { Rules: lifecycle.rules },
+          ...(size ? { TransitionDefaultMinimumObjectSize: size } : {}),
+        }),
+      ],
+      // A new bucket's service may have no lifecycle API: said, and nothing recorded.
+      errors: [{ when: unsupported, then: { warn: lifecycleUnsupported(endpoint), record: false } }],
+      record: {
+        bucket: { lifecycle: recorded?.lifecycle ?? lifecycle.origin, lifecycleRuleIds: lifecycle.ids },
+      },
+    });
+  } else if (lifecycle && !lifecycle.warning && recorded?.lifecycleRuleIds === undefined) {
+    // Ours were already there (a run whose state was lost): recorded with the bucket, nothing put.
+    bucketRecord.lifecycle = lifecycle.origin;
+    bucketRecord.lifecycleRuleIds = lifecycle.ids;
+  }
   const key = found.appKey;
   const probeTarget = { bucket };
   steps.push({
@@ -217,9 +261,10 @@ export function planS3Compatible(request: ProvisionRequest, found: S3CompatibleD
           : `bucket ${bucket} exists: adopted, its settings are kept`
         : `bucket ${bucket} is free`,
       ...(exists ? [cors.fact] : []),
+      ...(exists && lifecycle ? [lifecycle.fact] : []),
     ],
     steps,
-    documents: { 'cors.json': { CORSRules: [rule] } },
+    documents: { 'cors.json': { CORSRules: [rule] }, 'lifecycle.json': s3LifecycleRules() },
     state,
     resources: exists
       ? mine

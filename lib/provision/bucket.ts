@@ -4,8 +4,16 @@
  * teardown (empty, delete, or take back from an adopted bucket only what we added). Loaded only when a run
  * provisions: it imports the AWS SDK.
  */
-import { AccessDenied, NoSuchBucket, type CORSRule, type S3Client, type Tag } from '@aws-sdk/client-s3';
-import { s3CorsConfiguration } from '../policies.js';
+import {
+  AccessDenied,
+  NoSuchBucket,
+  type CORSRule,
+  type LifecycleRule,
+  type S3Client,
+  type Tag,
+  type TransitionDefaultMinimumObjectSize,
+} from '@aws-sdk/client-s3';
+import { s3CorsConfiguration, s3LifecycleRules } from '../policies.js';
 import { UserError } from '../types.js';
 import { describeError, httpStatus, notSet, sendS3, unsupported } from './sdk.js';
 import { call, type BucketState, type ProvisionFlags, type StateChange, type Step } from './types.js';
@@ -14,6 +22,8 @@ import { call, type BucketState, type ProvisionFlags, type StateChange, type Ste
 export const CORS_RULE_ID = 'arches-storage';
 /** S3's limit of CORS rules per bucket. */
 const MAX_CORS_RULES = 100;
+/** S3's limit of lifecycle rules per bucket. */
+const MAX_LIFECYCLE_RULES = 1000;
 
 export interface PolicyDocument {
   Version?: string;
@@ -91,6 +101,39 @@ export const readCors = (s3: S3Client, bucket: string, o: { ExpectedBucketOwner?
     },
     'NoSuchCORSConfiguration',
   );
+
+/** A bucket's lifecycle configuration as read: its rules, and the setting S3 keeps beside them. */
+export interface LifecycleConfig {
+  rules: LifecycleRule[];
+  /** Answered with the rules, and put back with them, so that a merge or a restore keeps it as it was. */
+  transitionDefaultMinimumObjectSize?: TransitionDefaultMinimumObjectSize;
+}
+
+/** The bucket's lifecycle rules (none: []), or 'unsupported' where the service has no lifecycle API. */
+export const readLifecycle = async (
+  s3: S3Client,
+  bucket: string,
+  o: { ExpectedBucketOwner?: string },
+): Promise<LifecycleConfig | 'unsupported'> =>
+  (await readOne(
+    bucket,
+    's3:GetLifecycleConfiguration',
+    async (): Promise<LifecycleConfig | 'unsupported'> => {
+      try {
+        const got = await sendS3(s3, 'GetBucketLifecycleConfiguration', { Bucket: bucket, ...o });
+        return {
+          rules: got.Rules ?? [],
+          ...(got.TransitionDefaultMinimumObjectSize
+            ? { transitionDefaultMinimumObjectSize: got.TransitionDefaultMinimumObjectSize }
+            : {}),
+        };
+      } catch (error) {
+        if (unsupported(error)) return 'unsupported';
+        throw error;
+      }
+    },
+    'NoSuchLifecycleConfiguration',
+  )) ?? { rules: [] };
 
 export const readPolicy = async (
   s3: S3Client,
@@ -187,6 +230,87 @@ export function mergeCors(
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Lifecycle.
+
+/** Our lifecycle rules (lib/policies.ts s3LifecycleRules), as the SDK types them. */
+export const ourLifecycleRules = (): LifecycleRule[] => s3LifecycleRules().Rules;
+
+/**
+ * A rule as compared: an empty prefix filter is the same as an empty filter (S3 may answer either), and
+ * fields the SDK leaves undefined do not count.
+ */
+function ruleKey(rule: LifecycleRule): string {
+  const f = rule.Filter;
+  const whole = f && Object.entries(f).every(([k, v]) => v === undefined || (k === 'Prefix' && v === ''));
+  return canonical({ ...rule, ...(f ? { Filter: whole ? {} : f } : {}) });
+}
+
+export interface LifecycleMerge {
+  /** The configuration to put, or undefined when nothing needs to change. */
+  rules?: LifecycleRule[];
+  origin: 'created' | 'merged';
+  /** The IDs of our rules, as the state records them. */
+  ids: string[];
+  /** What the plan says about it. */
+  fact: string;
+  /** Why our rules cannot be added (S3's limit of 1000 rules): said as a warning, nothing is put. */
+  warning?: string;
+}
+
+/**
+ * Our rules merged into the owner's: each of ours replaced by its ID or appended, the owner's kept exactly as
+ * read and in their order, rules we recorded earlier under IDs we no longer use removed; nothing to do when
+ * every one of ours is in place.
+ */
+export function mergeLifecycle(
+  bucket: string,
+  existing: readonly LifecycleRule[],
+  ours: readonly LifecycleRule[],
+  recordedIds: readonly string[] = [],
+): LifecycleMerge {
+  const ids = ours.map((r) => r.ID!);
+  const stale = recordedIds.filter((id) => !ids.includes(id));
+  const theirs = existing.filter((r) => !ids.includes(r.ID ?? '') && !stale.includes(r.ID ?? ''));
+  const origin: 'created' | 'merged' = theirs.length ? 'merged' : 'created';
+  const have = new Map(existing.filter((r) => ids.includes(r.ID ?? '')).map((r) => [r.ID!, r]));
+  const inPlace = ours.every((r) => have.has(r.ID!) && ruleKey(have.get(r.ID!)!) === ruleKey(r));
+  if (inPlace && theirs.length + ours.length === existing.length)
+    return {
+      origin,
+      ids,
+      fact: `lifecycle: our ${ours.length} rules are in place (${existing.length} rule(s))`,
+    };
+  // The owner's rules where they are, ours where they were (replaced), the new ones of ours at the end.
+  const rules: LifecycleRule[] = [];
+  for (const r of existing) {
+    if (stale.includes(r.ID ?? '')) continue;
+    const mine = ours.find((o) => o.ID === r.ID);
+    rules.push(mine ? { ...mine } : r);
+  }
+  for (const r of ours) if (!have.has(r.ID!)) rules.push({ ...r });
+  if (rules.length > MAX_LIFECYCLE_RULES)
+    return {
+      origin,
+      ids,
+      fact: `lifecycle: ${existing.length} existing rule(s) kept; ours do not fit`,
+      warning:
+        `bucket ${bucket} has ${existing.length} lifecycle rules: ours would exceed S3's ${MAX_LIFECYCLE_RULES}, so ` +
+        `they are not added (Arches' temporary files and incomplete uploads are not cleaned up; see ` +
+        `arches-storage/lifecycle.json)`,
+    };
+  return {
+    rules,
+    origin,
+    ids,
+    fact: theirs.length
+      ? `lifecycle: ${theirs.length} existing rule(s) kept, ours ${have.size ? 'updated' : 'added'}`
+      : existing.length
+        ? 'lifecycle: our rules are updated'
+        : 'lifecycle: the bucket has none: ours are put',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Teardown.
 
 /** --delete-bucket on a bucket the generator adopted: refused, whatever the provider. */
@@ -207,6 +331,7 @@ export interface BucketTeardownFound {
   tags?: Tag[];
   cors?: CORSRule[];
   policy?: PolicyDocument;
+  lifecycle?: LifecycleConfig;
 }
 
 /** Whether the bucket holds any object (any version or delete marker where the service has versions). */
@@ -233,7 +358,7 @@ export async function bucketIsEmpty(
 
 /**
  * Read-only, before the teardown plan: with --delete-bucket, whether the bucket is empty (refused before
- * any call when it was adopted); for a kept adopted bucket, its current tags, CORS and policy where we
+ * any call when it was adopted); for a kept adopted bucket, its current tags, CORS, policy and lifecycle where we
  * recorded something of ours in them.
  */
 export async function discoverBucketTeardown(
@@ -249,21 +374,24 @@ export async function discoverBucketTeardown(
   }
   if (recorded.created) return {};
   const o = owner(expectedOwner);
-  const [tags, cors, policy] = await Promise.all([
+  const [tags, cors, policy, lifecycle] = await Promise.all([
     recorded.tags?.length ? readTags(s3, bucket, o) : undefined,
     recorded.cors ? readCors(s3, bucket, o) : undefined,
     recorded.policySids?.length ? readPolicy(s3, bucket, o) : undefined,
+    recorded.lifecycleRuleIds?.length ? readLifecycle(s3, bucket, o) : undefined,
   ]);
   return {
     ...(tags ? { tags } : {}),
     ...(Array.isArray(cors) ? { cors } : {}),
     ...(policy ? { policy } : {}),
+    ...(lifecycle && lifecycle !== 'unsupported' ? { lifecycle } : {}),
   };
 }
 
 /**
  * The bucket's part of a teardown plan: with --delete-bucket, empty it (--delete-objects) and delete it;
- * otherwise keep it, and on an adopted bucket put back the owner's tags, CORS rules and policy without ours.
+ * otherwise keep it, and on an adopted bucket put back the owner's tags, CORS rules, policy and lifecycle
+ * rules without ours.
  * `forget` is what the state loses without any call (a bucket already gone, nothing of ours left).
  */
 export function planBucketTeardown(
@@ -369,6 +497,31 @@ export function planBucketTeardown(
             : call('s3', 'DeleteBucketPolicy', o),
         ],
         record: { bucket: { policy: null, policySids: null } },
+      });
+  }
+  if (recorded.lifecycleRuleIds?.length) {
+    const ids = recorded.lifecycleRuleIds;
+    const have = found.lifecycle?.rules ?? [];
+    const rest = have.filter((r) => !ids.includes(r.ID ?? ''));
+    const size = found.lifecycle?.transitionDefaultMinimumObjectSize;
+    if (rest.length === have.length) Object.assign(forget, { lifecycle: null, lifecycleRuleIds: null });
+    else
+      steps.push({
+        id: 'restore-lifecycle',
+        title: rest.length
+          ? `Remove our lifecycle rules from bucket ${bucket}; the owner's ${rest.length} rule(s) are kept`
+          : `Delete our lifecycle configuration of bucket ${bucket}`,
+        needs: [],
+        calls: [
+          rest.length
+            ? call('s3', 'PutBucketLifecycleConfiguration', {
+                ...o,
+                LifecycleConfiguration: { Rules: rest },
+                ...(size ? { TransitionDefaultMinimumObjectSize: size } : {}),
+              })
+            : call('s3', 'DeleteBucketLifecycle', o),
+        ],
+        record: { bucket: { lifecycle: null, lifecycleRuleIds: null } },
       });
   }
   return { steps, facts, forget: Object.keys(forget).length ? { bucket: forget } : {} };

@@ -33,6 +33,8 @@ const BUCKET_KEYS: ReadonlyArray<keyof BucketState> = [
   'corsRuleId',
   'policy',
   'policySids',
+  'lifecycle',
+  'lifecycleRuleIds',
   'verified',
 ];
 const USER_KEYS: ReadonlyArray<keyof UserState> = ['name', 'arn', 'created', 'policyName'];

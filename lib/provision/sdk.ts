@@ -26,12 +26,14 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteBucketCorsCommand,
+  DeleteBucketLifecycleCommand,
   DeleteBucketPolicyCommand,
   DeleteBucketTaggingCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketCorsCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
@@ -42,6 +44,7 @@ import {
   ListObjectVersionsCommand,
   PutBucketCorsCommand,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
@@ -99,6 +102,9 @@ export const S3_COMMANDS = {
   GetBucketCors: s3(GetBucketCorsCommand),
   PutBucketCors: s3(PutBucketCorsCommand),
   DeleteBucketCors: s3(DeleteBucketCorsCommand),
+  GetBucketLifecycleConfiguration: s3(GetBucketLifecycleConfigurationCommand),
+  PutBucketLifecycleConfiguration: s3(PutBucketLifecycleConfigurationCommand),
+  DeleteBucketLifecycle: s3(DeleteBucketLifecycleCommand),
   GetBucketPolicy: s3(GetBucketPolicyCommand),
   PutBucketPolicy: s3(PutBucketPolicyCommand),
   DeleteBucketPolicy: s3(DeleteBucketPolicyCommand),
@@ -193,7 +199,7 @@ export const httpStatus = (e: unknown): number | undefined =>
 
 /**
  * An S3 error code the SDK has no exception class for: it surfaces them as S3ServiceException named by the
- * code. These are NoSuchTagSet, NoSuchCORSConfiguration, NoSuchBucketPolicy,
+ * code. These are NoSuchTagSet, NoSuchCORSConfiguration, NoSuchLifecycleConfiguration, NoSuchBucketPolicy,
  * NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError,
  * ServerSideEncryptionConfigurationNotFoundError, NotImplemented, MethodNotAllowed, XNotImplemented,
  * InvalidAccessKeyId, SignatureDoesNotMatch, AllAccessDisabled and Forbidden.
@@ -201,7 +207,7 @@ export const httpStatus = (e: unknown): number | undefined =>
 export const s3Code = (e: unknown, ...codes: string[]): boolean =>
   e instanceof S3ServiceException && codes.includes(e.name);
 
-/** The service does not implement the call (S3-compatible services without CORS, versions or DeleteObjects). */
+/** The service does not implement the call (S3-compatible services without CORS, lifecycle, versions or DeleteObjects). */
 export const unsupported = (e: unknown): boolean =>
   s3Code(e, 'NotImplemented', 'MethodNotAllowed', 'XNotImplemented') ||
   httpStatus(e) === 501 ||

@@ -112,6 +112,13 @@ export interface BucketState {
   policy?: 'created' | 'merged';
   /** Sids of the bucket-policy statements this generator wrote. */
   policySids?: string[];
+  /**
+   * 'created': the bucket had no lifecycle configuration (teardown deletes it); 'merged': our rules were
+   * added to the owner's (teardown puts the owner's back).
+   */
+  lifecycle?: 'created' | 'merged';
+  /** The IDs of the lifecycle rules this generator put (the owner's rules are never listed). */
+  lifecycleRuleIds?: string[];
 }
 
 export interface UserState {
@@ -159,6 +166,7 @@ export type StepId =
   | 'ownership'
   | 'encryption'
   | 'cors'
+  | 'lifecycle'
   | 'tags'
   | 'bucket-policy'
   | 'create-user'
@@ -174,6 +182,7 @@ export type StepId =
   | 'delete-bucket'
   | 'restore-tags'
   | 'restore-cors'
+  | 'restore-lifecycle'
   | 'restore-policy';
 
 /** A step as the plan prints it (and --json shows it). */

@@ -1721,6 +1721,19 @@ export class AwsHttpFake {
         const rules = asList(this.bodyXml(r).Rule).map(asObj);
         if (!rules.length || rules.some((x) => !['Enabled', 'Disabled'].includes(asText(x.Status) ?? '')))
           throw malformedXml();
+        if (rules.length > 1000)
+          throw new AwsError(
+            400,
+            'InvalidRequest',
+            'The number of lifecycle rules must not exceed the allowed limit of 1000 rules',
+          );
+        const ids = rules.map((x) => asText(x.ID)).filter((id) => id !== undefined);
+        if (new Set(ids).size !== ids.length)
+          throw new AwsError(
+            400,
+            'InvalidRequest',
+            'Rule ID must be unique. Found same ID for more than one rule',
+          );
         b.lifecycle = rules;
         return done;
       }

@@ -46,7 +46,7 @@ import {
   HeadBucketCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
-  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
   DeleteObjectsCommand,
   NoSuchBucket,
   NotFound,
@@ -440,6 +440,62 @@ describe('FakeAws: an AWS that behaves like AWS (s3rver + calls modelled in proc
       assertAwsError(dupTags, 'InvalidTag', 400);
     });
 
+    it('lifecycle: none is NoSuchLifecycleConfiguration (404); rules are kept as put; S3’s checks; deleted', async function () {
+      const { fake, aws } = fresh();
+      const bucket = unique('lifecycle');
+      await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const none = await rejection(
+        aws.s3.send(new S3.GetBucketLifecycleConfigurationCommand({ Bucket: bucket })),
+      );
+      assertAwsError(none, 'NoSuchLifecycleConfiguration', 404);
+      const rules: S3.LifecycleRule[] = [
+        { ID: 'a', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } },
+        {
+          ID: 'b',
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        },
+      ];
+      await aws.s3.send(
+        new S3.PutBucketLifecycleConfigurationCommand({
+          Bucket: bucket,
+          LifecycleConfiguration: { Rules: rules },
+        }),
+      );
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, rules);
+      const got = await aws.s3.send(new S3.GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+      assert.deepEqual(got.Rules, rules);
+      assert.equal(got.TransitionDefaultMinimumObjectSize, 'all_storage_classes_128K');
+      const put = (r: S3.LifecycleRule[]) =>
+        rejection(
+          aws.s3.send(
+            new S3.PutBucketLifecycleConfigurationCommand({
+              Bucket: bucket,
+              LifecycleConfiguration: { Rules: r },
+            }),
+          ),
+        );
+      assertAwsError(await put([rules[0]!, rules[0]!]), 'InvalidRequest', 400);
+      assertAwsError(
+        await put([{ ID: 'c', Status: 'Enabled', Filter: { Prefix: 'x/' } }]),
+        'InvalidRequest',
+        400,
+      );
+      assertAwsError(
+        await put(Array.from({ length: 1001 }, (_, i) => ({ ...rules[0]!, ID: `r${i}` }))),
+        'InvalidRequest',
+        400,
+      );
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, rules, 'a refused put changes nothing');
+      await aws.s3.send(new S3.DeleteBucketLifecycleCommand({ Bucket: bucket }));
+      assertAwsError(
+        await rejection(aws.s3.send(new S3.GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))),
+        'NoSuchLifecycleConfiguration',
+        404,
+      );
+    });
+
     it('a bucket made directly in s3rver is known to the control plane too', async function () {
       const { fake, aws } = fresh();
       const bucket = unique('direct');
@@ -655,20 +711,20 @@ describe('FakeAws: an AWS that behaves like AWS (s3rver + calls modelled in proc
       await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
       const s3 = await rejection(aws.s3.send(new GetBucketLocationCommand({ Bucket: bucket })));
       assert.equal(s3.message, 'FakeAws does not model S3 GetBucketLocation');
-      const lifecycle = await rejection(
+      const versioning = await rejection(
         aws.s3.send(
-          new PutBucketLifecycleConfigurationCommand({
+          new PutBucketVersioningCommand({
             Bucket: bucket,
-            LifecycleConfiguration: { Rules: [] },
+            VersioningConfiguration: { Status: 'Enabled' },
           }),
         ),
       );
-      assert.equal(lifecycle.message, 'FakeAws does not model S3 PutBucketLifecycleConfiguration');
+      assert.equal(versioning.message, 'FakeAws does not model S3 PutBucketVersioning');
       const iam = await rejection(aws.iam.send(new ListUsersCommand({})));
       assert.equal(iam.message, 'FakeAws does not model IAM ListUsers');
       assert.deepEqual(
         fake.calls.map(([op]) => op),
-        ['CreateBucket', 'PutBucketLifecycleConfiguration'],
+        ['CreateBucket', 'PutBucketVersioning'],
       );
     });
   });

@@ -7,7 +7,8 @@
  * - S3 calls s3rver implements (buckets, CORS, objects, ListObjectsV2) go on to s3rver, with AWS's answers where s3rver's
  *   differ;
  * - STS, IAM and the S3 control-plane calls s3rver lacks (public access block, ownership controls, encryption,
- *   tagging, bucket policy, ListObjectVersions, DeleteObjects) are answered here, from state this class keeps;
+ *   tagging, bucket policy, lifecycle, ListObjectVersions, DeleteObjects) are answered here, from state this
+ *   class keeps;
  * - anything else is refused: the fake models only what the generator sends.
  * Answers use AWS's error names, codes, HTTP statuses and messages, built as the SDK surfaces them (FACTS.md,
  * "AWS S3 and IAM in 2026"). Whether an app key may make a call is decided by @cloud-copilot/iam-simulate
@@ -66,11 +67,12 @@ export interface FakeBucket {
   encryption?: S3.ServerSideEncryptionConfiguration;
   tags?: S3.Tag[];
   policy?: string;
+  /** Lifecycle rules, as put (unset: no lifecycle configuration, GetBucketLifecycleConfiguration → 404). */
+  lifecycle?: S3.LifecycleRule[];
   /**
    * The owner's settings the generator never touches: tests seed them and check they are unchanged. No call
    * of this fake reads or changes them (a call for them is refused, and recorded in `calls`).
    */
-  lifecycle?: S3.LifecycleRule[];
   logging?: S3.LoggingEnabled;
   versioning?: 'Enabled' | 'Suspended';
 }
@@ -463,6 +465,9 @@ export class FakeAws {
       PutBucketPolicy: (i, key) => this.putBucketPolicy(i, key),
       GetBucketPolicy: (i) => this.getBucketPolicy(i),
       DeleteBucketPolicy: (i) => this.deleteBucketPolicy(i),
+      PutBucketLifecycleConfiguration: (i) => this.putLifecycle(i),
+      GetBucketLifecycleConfiguration: (i) => this.getLifecycle(i),
+      DeleteBucketLifecycle: (i) => this.deleteLifecycle(i),
       ListObjectVersions: (i) => this.listObjectVersions(i),
       DeleteObjects: (i) => this.deleteObjects(i),
     };
@@ -1177,6 +1182,63 @@ export class FakeAws {
 
   private deleteTagging(input: Input): Output {
     this.state(input).bucket.tags = undefined;
+    return {};
+  }
+
+  /** S3's checks on a lifecycle configuration (the ones a generator could trip). */
+  private putLifecycle(input: Input): Output {
+    const { bucket } = this.state(input);
+    const rules = (input.LifecycleConfiguration as S3.BucketLifecycleConfiguration | undefined)?.Rules;
+    if (!rules?.length) throw this.malformedXml();
+    const invalid = (message: string) => s3Error({ code: 'InvalidRequest', message, status: 400 });
+    if (rules.length > 1000)
+      throw invalid('The number of lifecycle rules must not exceed the allowed limit of 1000 rules');
+    const ids = new Set<string>();
+    for (const rule of rules) {
+      if (rule.Status !== 'Enabled' && rule.Status !== 'Disabled') throw this.malformedXml();
+      if (rule.ID !== undefined) {
+        if (rule.ID.length > 255)
+          throw s3Error({
+            code: 'InvalidArgument',
+            message: 'ID length should not exceed allowed limit of 255',
+            status: 400,
+          });
+        if (ids.has(rule.ID)) throw invalid('Rule ID must be unique. Found same ID for more than one rule');
+        ids.add(rule.ID);
+      }
+      if (
+        !rule.Expiration &&
+        !rule.AbortIncompleteMultipartUpload &&
+        !rule.Transitions?.length &&
+        !rule.NoncurrentVersionExpiration &&
+        !rule.NoncurrentVersionTransitions?.length
+      )
+        throw invalid('At least one action needs to be specified in a rule');
+      const tagged = Boolean(rule.Filter?.Tag || rule.Filter?.And?.Tags?.length);
+      if (rule.AbortIncompleteMultipartUpload && tagged)
+        throw invalid('AbortIncompleteMultipartUpload cannot be specified with Tags.');
+    }
+    bucket.lifecycle = structuredClone(rules);
+    return { TransitionDefaultMinimumObjectSize: 'all_storage_classes_128K' };
+  }
+
+  private getLifecycle(input: Input): Output {
+    const { bucket } = this.state(input);
+    if (!bucket.lifecycle)
+      throw s3Error({
+        code: 'NoSuchLifecycleConfiguration',
+        message: 'The lifecycle configuration does not exist',
+        status: 404,
+        extra: { BucketName: input.Bucket },
+      });
+    return {
+      Rules: structuredClone(bucket.lifecycle),
+      TransitionDefaultMinimumObjectSize: 'all_storage_classes_128K',
+    };
+  }
+
+  private deleteLifecycle(input: Input): Output {
+    this.state(input).bucket.lifecycle = undefined;
     return {};
   }
 

@@ -104,8 +104,8 @@ const sameFiles = (actual: Map<string, string>, expected: Map<string, string>, w
 
 /** The overlay-folder documents each provider writes (besides NOTES.md), by hand. */
 const DOCUMENTS: Record<ProviderId, string[]> = {
-  aws: ['arches-storage/aws-user-policy.json', 'arches-storage/cors.json'],
-  's3-compatible': ['arches-storage/cors.json'],
+  aws: ['arches-storage/aws-user-policy.json', 'arches-storage/cors.json', 'arches-storage/lifecycle.json'],
+  's3-compatible': ['arches-storage/cors.json', 'arches-storage/lifecycle.json'],
   gcs: [
     'arches-storage/gcs-bucket-settings.json',
     'arches-storage/gcs-cors.json',

@@ -16,6 +16,7 @@ import {
   gcsPublicReadBinding,
   partitionForRegion,
   s3CorsConfiguration,
+  s3LifecycleRules,
   type IamIdentityPolicy,
   type IamResourcePolicy,
 } from '../../lib/policies.js';
@@ -335,6 +336,49 @@ describe('s3CorsConfiguration', () => {
 
   it('refuses an empty origin list (S3 answers MalformedXML)', () => {
     assert.throws(() => s3CorsConfiguration([]), /at least one origin/);
+  });
+});
+
+describe('s3LifecycleRules', () => {
+  it('expires Arches’ temporary prefixes and aborts incomplete multipart uploads after 7 days, each rule with our own ID', () => {
+    assert.deepEqual(s3LifecycleRules(), {
+      Rules: [
+        {
+          ID: 'arches-storage-expire-uploadedfiles-tmp',
+          Status: 'Enabled',
+          Filter: { Prefix: 'uploadedfiles/tmp/' },
+          Expiration: { Days: 7 },
+        },
+        {
+          ID: 'arches-storage-expire-archestemp',
+          Status: 'Enabled',
+          Filter: { Prefix: 'archestemp/' },
+          Expiration: { Days: 7 },
+        },
+        {
+          ID: 'arches-storage-abort-incomplete-uploads',
+          Status: 'Enabled',
+          Filter: { Prefix: '' },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        },
+      ],
+    });
+  });
+
+  it('expires nothing Arches keeps: only the temporary prefixes have an Expiration', () => {
+    const expiring = s3LifecycleRules().Rules.filter((r) => r.Expiration);
+    assert.deepEqual(
+      expiring.map((r) => r.Filter.Prefix),
+      ['uploadedfiles/tmp/', 'archestemp/'],
+    );
+    for (const r of expiring) assert.ok(r.Filter.Prefix.endsWith('/'), 'a folder, not a name prefix');
+  });
+
+  it('is stable byte for byte, and its IDs are unique and within S3’s 255 characters', () => {
+    assert.equal(JSON.stringify(s3LifecycleRules()), JSON.stringify(s3LifecycleRules()));
+    const ids = s3LifecycleRules().Rules.map((r) => r.ID);
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.ok(id.length <= 255 && id.startsWith('arches-storage-'));
   });
 });
 

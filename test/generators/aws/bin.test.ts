@@ -181,7 +181,16 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
     const after = (await fake.bucket(BUCKET))!;
     assert.deepEqual(after.encryption, seeded.encryption, 'SSE-KMS stays');
     assert.deepEqual(after.policy, seeded.policy, 'their policy stays');
-    assert.deepEqual(after.lifecycle, seeded.lifecycle);
+    assert.deepEqual(after.lifecycle?.[0], seeded.lifecycle![0], 'their lifecycle rule stays, first');
+    assert.deepEqual(
+      after.lifecycle?.slice(1).map((r) => r.ID),
+      [
+        'arches-storage-expire-uploadedfiles-tmp',
+        'arches-storage-expire-archestemp',
+        'arches-storage-abort-incomplete-uploads',
+      ],
+      'ours are added',
+    );
     assert.deepEqual(after.logging, seeded.logging);
     assert.equal(after.versioning, 'Enabled');
     assert.equal(after.owner, seeded.owner);
@@ -194,6 +203,13 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
     );
     assert.match(JSON.stringify(after.cors), /https:\/\/arches\.example\.org/, 'ours is merged in');
     assert.equal(fake.callsOf('s3', 'CreateBucket').length, 0);
+    // A re-run puts nothing; teardown (with the README's operator policy) puts back exactly their rules.
+    const n = fake.calls.length;
+    ok(await bin(fake, dir), 'the re-run');
+    assert.deepEqual(fake.callsOf('s3', 'PutBucketLifecycleConfiguration').length, 1, 'put once only');
+    assert.ok(fake.calls.length > n);
+    ok(await bin(fake, dir, ['--destroy']), 'the teardown');
+    assert.deepEqual((await fake.bucket(BUCKET))!.lifecycle, seeded.lifecycle, 'their rules, exactly');
   });
 
   it('a bucket of another account: 403, nothing created, exit code 2 and a message naming it', async function () {
@@ -268,6 +284,12 @@ describe('the bin provisions AWS over the wire (loopback HTTP fake of STS, IAM, 
     { step: 'encryption', service: 's3', operation: 'PutBucketEncryption', transient: 'ECONNRESET' },
     { step: 'cors', service: 's3', operation: 'PutBucketCors', transient: 'SlowDown' },
     { step: 'tags', service: 's3', operation: 'PutBucketTagging', transient: 'InternalError' },
+    {
+      step: 'lifecycle',
+      service: 's3',
+      operation: 'PutBucketLifecycleConfiguration',
+      transient: 'SlowDown',
+    },
     { step: 'create-user', service: 'iam', operation: 'CreateUser', transient: 'Throttling' },
     { step: 'user-policy', service: 'iam', operation: 'PutUserPolicy', transient: 'InternalError' },
     { step: 'create-access-key', service: 'iam', operation: 'CreateAccessKey', transient: 'Throttling' },

@@ -17,6 +17,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { awsProvisioner } from '../../../generators/aws/provisioner.js';
 import { showProgress, type ProgressStream } from '../../../generators/base/progress.js';
 import { applyChange, Journal, recordedResources } from '../../../lib/provision/journal.js';
+import { s3LifecycleRules } from '../../../lib/policies.js';
 import { inMemory, runSteps } from '../../../lib/provision/runner.js';
 import {
   planData,
@@ -101,6 +102,7 @@ describe('plans are data: one runner, one journal, progress as a view', function
         'ownership',
         'encryption',
         'cors',
+        'lifecycle',
         'tags',
         'create-user',
         'user-policy',
@@ -108,6 +110,20 @@ describe('plans are data: one runner, one journal, progress as a view', function
         'verify',
       ],
     );
+    // The lifecycle rules sent are exactly the document the overlay writes (lib/policies.ts s3LifecycleRules).
+    const lifecycle = plan.steps.find((s) => s.id === 'lifecycle')!;
+    assert.deepEqual(lifecycle.calls, [
+      {
+        service: 's3',
+        command: 'PutBucketLifecycleConfiguration',
+        input: {
+          Bucket: 'arches-plan-exact',
+          LifecycleConfiguration: s3LifecycleRules(),
+          ExpectedBucketOwner: plan.state.accountId,
+        },
+      },
+    ]);
+    assert.deepEqual(data.documents['lifecycle.json'], s3LifecycleRules());
     const create = plan.steps.find((s) => s.id === 'create-bucket')!;
     assert.deepEqual(create.calls, [
       {

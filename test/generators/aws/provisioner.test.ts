@@ -105,6 +105,13 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     assert.match(JSON.stringify(bucket.encryption), /AES256/);
     assert.match(JSON.stringify(bucket.tags), /arches-project.*demo_heritage/);
     assert.equal(bucket.policy, undefined, 'no bucket policy on a private bucket');
+    // Hygiene: the lifecycle rules the overlay wrote, exactly.
+    const lifecycleFile = JSON.parse(files.get('arches-storage/lifecycle.json')!) as { Rules: unknown[] };
+    assert.deepEqual(bucket.lifecycle, lifecycleFile.Rules);
+    assert.deepEqual(
+      lifecycleFile.Rules.map((r) => (r as { Filter: { Prefix: string } }).Filter.Prefix),
+      ['uploadedfiles/tmp/', 'archestemp/', ''],
+    );
     // The user: tagged, the policy the overlay wrote (byte for byte as JSON), one key.
     const user = fake.iam.get(USER)!;
     const [policy] = [...user.policies.values()];
@@ -122,12 +129,19 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     assert.equal(state.accountId, fake.accountId);
     assert.equal(state.accessKeyId, key.id);
     assert.equal(state.user?.arn, `arn:aws:iam::${fake.accountId}:user/${USER}`);
+    const recordedBucket = state.bucket as Record<string, unknown>;
+    assert.equal(recordedBucket.lifecycle, 'created');
+    assert.deepEqual(
+      recordedBucket.lifecycleRuleIds,
+      lifecycleFile.Rules.map((r) => (r as { ID: string }).ID),
+    );
     // Re-run: everything adopted, nothing created twice, no file changed.
     const before = mutating(fake).length;
     await run(dir, opts(fake, 'arches-prov-full'));
     const again = mutating(fake).slice(before);
-    for (const op of ['CreateUser', 'CreateAccessKey'])
+    for (const op of ['CreateUser', 'CreateAccessKey', 'PutBucketLifecycleConfiguration'])
       assert.ok(!again.includes(op), `${op} not called again`);
+    assert.deepEqual(fake.s3.get('arches-prov-full')!.lifecycle, lifecycleFile.Rules);
     assert.equal(fake.iam.get(USER)!.keys.length, 1);
     assert.deepEqual(snapshot(dir), files);
   });
@@ -401,7 +415,7 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
     const corsOf = async (bucket: string) =>
       (await s3.client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules ?? [];
 
-    it('keeps the owner’s tags, SSE-KMS, policy, CORS rules, lifecycle, logging and versioning; records only what it added; teardown removes only that', async function () {
+    it('keeps the owner’s tags, SSE-KMS, policy, CORS and lifecycle rules, logging and versioning; records only what it added; teardown removes only that', async function () {
       const { fake, dir } = setup();
       const bucket = 'arches-adopt-keep';
       await seeded(fake, bucket);
@@ -415,7 +429,12 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       ]);
       assert.deepEqual(after.encryption, KMS, 'SSE-KMS stays SSE-KMS');
       assert.deepEqual(JSON.parse(after.policy!), OWNER_POLICY(bucket), 'the owner’s policy is untouched');
-      assert.deepEqual(after.lifecycle, before.lifecycle);
+      const ours = (
+        JSON.parse(readFileSync(path.join(dir, 'arches-storage/lifecycle.json'), 'utf8')) as {
+          Rules: Array<{ ID: string }>;
+        }
+      ).Rules;
+      assert.deepEqual(after.lifecycle, [...before.lifecycle!, ...ours], 'the owner’s rule kept, ours added');
       assert.deepEqual(after.logging, before.logging);
       const cors = await corsOf(bucket);
       assert.equal(cors.length, 2, 'the owner’s rule and ours');
@@ -426,7 +445,7 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
         'PutBucketEncryption',
         'PutBucketPolicy',
         'DeleteBucketPolicy',
-        'PutBucketLifecycleConfiguration',
+        'DeleteBucketLifecycle',
         'PutBucketLogging',
         'PutBucketVersioning',
       ])
@@ -437,6 +456,11 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       assert.deepEqual(recorded.tags, ['arches-project', 'managed-by']);
       assert.equal(recorded.cors, 'merged');
       assert.equal(recorded.policy, undefined, 'no policy statement of ours');
+      assert.equal(recorded.lifecycle, 'merged');
+      assert.deepEqual(
+        recorded.lifecycleRuleIds,
+        ours.map((r) => r.ID),
+      );
       // A re-run changes nothing.
       const count = mutating(fake).length;
       const settled = structuredClone(fake.s3.get(bucket)!);
@@ -460,6 +484,51 @@ describe('provisioning AWS (s3rver + AWS-like fake)', function () {
       );
       assert.deepEqual(JSON.parse(fake.s3.get(bucket)!.policy!), OWNER_POLICY(bucket));
       assert.deepEqual(fake.s3.get(bucket)!.encryption, KMS);
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, before.lifecycle, 'the owner’s lifecycle, exactly');
+      assert.ok(!mutating(fake).includes('DeleteBucketLifecycle'), 'the owner’s configuration is kept');
+      const left = rcOf(dir)['generator-arches-storage'].resources.aws!.bucket as Record<string, unknown>;
+      assert.equal(left.lifecycleRuleIds, undefined, 'nothing of ours is recorded any more');
+    });
+
+    it('an adopted bucket without lifecycle rules gets ours; teardown deletes the configuration it created', async function () {
+      const { fake, dir } = setup();
+      const bucket = 'arches-adopt-lifecycle';
+      await fake.seedBucket(bucket, { tags: [{ Key: 'team', Value: 'heritage-data' }] });
+      const plan = await captureStdout(() => run(dir, opts(fake, bucket, { 'dry-run': true })));
+      assert.match(plan, /lifecycle: the bucket has none: ours are put/);
+      assert.match(plan, /s3:PutBucketLifecycleConfiguration /);
+      await run(dir, opts(fake, bucket));
+      const ours = JSON.parse(readFileSync(path.join(dir, 'arches-storage/lifecycle.json'), 'utf8')) as {
+        Rules: unknown[];
+      };
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, ours.Rules);
+      const recorded = rcOf(dir)['generator-arches-storage'].resources.aws!.bucket as Record<string, unknown>;
+      assert.equal(recorded.lifecycle, 'created');
+      // The owner adds a rule meanwhile: teardown takes back ours and keeps theirs.
+      const theirs = {
+        ID: 'owner-rule',
+        Status: 'Enabled' as const,
+        Filter: { Prefix: 'logs/' },
+        Expiration: { Days: 30 },
+      };
+      fake.s3.get(bucket)!.lifecycle = [theirs, ...fake.s3.get(bucket)!.lifecycle!];
+      const count = mutating(fake).length;
+      await run(dir, opts(fake, bucket));
+      assert.ok(
+        !mutating(fake).slice(count).includes('PutBucketLifecycleConfiguration'),
+        'ours are in place: nothing is put',
+      );
+      await run(dir, opts(fake, bucket, { destroy: true }));
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, [theirs], 'only theirs is left');
+      // Without the owner's rule, the configuration we created is deleted.
+      const again = setup();
+      const alone = 'arches-adopt-lifecycle-2';
+      await again.fake.seedBucket(alone);
+      await run(again.dir, opts(again.fake, alone));
+      assert.equal(again.fake.s3.get(alone)!.lifecycle?.length, 3);
+      await run(again.dir, opts(again.fake, alone, { destroy: true }));
+      assert.equal(again.fake.s3.get(alone)!.lifecycle, undefined);
+      assert.ok(mutating(again.fake).includes('DeleteBucketLifecycle'));
     });
 
     it('--public-read on an adopted bucket with a policy merges our statement by Sid, and going private removes only it', async function () {

@@ -13,6 +13,8 @@ import {
   ListBucketsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { awsUserPolicy } from '../../../lib/policies.js';
 import { FakeAws } from '../../helpers/fake-aws.js';
 import { freshProject, runBinAsync, runGenerator, snapshot } from '../../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../../helpers/s3rver.js';
@@ -74,6 +76,72 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
     assert.deepEqual(snapshot(dir), files, 'the same run twice changes nothing');
   });
 
+  it('lifecycle: a service without the API (s3rver answers 501) is a warning, not a failure; nothing is recorded', async function () {
+    const dir = freshProject('7.6');
+    dirs.push(dir);
+    const flags = ['s3-compatible', '--project', dir, ...flagsOf(options('arches-prov-nolc'))];
+    for (const what of ['the run', 'the re-run']) {
+      const r = await runBinAsync(flags);
+      assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /does not support bucket lifecycle rules \(NotImplemented\)/, what);
+    }
+    const rc = JSON.parse(readFileSync(path.join(dir, '.yo-rc.json'), 'utf8')) as {
+      'generator-arches-storage': { resources: Record<string, { bucket: Record<string, unknown> }> };
+    };
+    const bucket = rc['generator-arches-storage'].resources['s3-compatible']!.bucket;
+    assert.equal(bucket.lifecycle, undefined);
+    assert.equal(bucket.lifecycleRuleIds, undefined);
+    assert.ok(readFileSync(path.join(dir, 'arches-storage/lifecycle.json'), 'utf8').includes('archestemp/'));
+  });
+
+  it('lifecycle on a service that has it (the AWS-like fake): the owner’s rules kept, ours added once, teardown restores theirs', async function () {
+    const fake = new FakeAws({ s3rverEndpoint: s3.endpoint });
+    try {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      const bucket = 'arches-prov-lc';
+      const theirs = [
+        {
+          ID: 'owner-logs',
+          Status: 'Enabled' as const,
+          Filter: { Prefix: 'logs/' },
+          Expiration: { Days: 30 },
+        },
+      ];
+      await fake.seedBucket(bucket, { lifecycle: theirs });
+      // The app key: one the fake knows, allowed on the bucket's objects.
+      const { iam } = fake.clients();
+      await iam.send(new CreateUserCommand({ UserName: 'app' }));
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: 'app',
+          PolicyName: 'media',
+          PolicyDocument: JSON.stringify(awsUserPolicy(bucket)),
+        }),
+      );
+      const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'app' }))).AccessKey!;
+      const o = {
+        ...options(bucket),
+        'access-key-id': key.AccessKeyId!,
+        'secret-access-key': key.SecretAccessKey!,
+        clientsFactory: () => fake.clients(),
+      };
+      await runGenerator('s3-compatible', dir, o);
+      const ours = JSON.parse(readFileSync(path.join(dir, 'arches-storage/lifecycle.json'), 'utf8')) as {
+        Rules: unknown[];
+      };
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, [...theirs, ...ours.Rules]);
+      const puts = () => fake.calls.filter(([op]) => op === 'PutBucketLifecycleConfiguration').length;
+      assert.equal(puts(), 1);
+      await runGenerator('s3-compatible', dir, o);
+      assert.equal(puts(), 1, 'a re-run puts nothing');
+      await runGenerator('s3-compatible', dir, { ...o, destroy: true });
+      assert.deepEqual(fake.s3.get(bucket)!.lifecycle, theirs, 'theirs, exactly');
+    } finally {
+      fake.restore();
+    }
+  });
+
   it('--dry-run prints the plan and creates nothing', async function () {
     const dir = freshProject('7.4');
     dirs.push(dir);
@@ -89,6 +157,7 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
     assert.match(r.stdout, /Plan for http:\/\/127\.0\.0\.1:\d+:/);
     assert.match(r.stdout, /s3:CreateBucket \{"Bucket":"arches-prov-dry"\}/);
     assert.match(r.stdout, /s3:PutBucketCors/);
+    assert.match(r.stdout, /s3:PutBucketLifecycleConfiguration .*"ID":"arches-storage-expire-archestemp"/);
     assert.match(r.stdout, /no call that changes anything was made/);
     assert.deepEqual(await buckets(), before);
   });
