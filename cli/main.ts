@@ -110,7 +110,7 @@ function knownSecrets(args: string[], env: NodeJS.ProcessEnv): string[] {
   });
   for (const o of allOptions()) if (o.secret && o.env && env[o.env]) out.push(env[o.env]!);
   for (const v of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AZURE_STORAGE_KEY', 'AZURE_ACCOUNT_KEY'])
-    if (env[v]) out.push(env[v]!);
+    if (env[v]) out.push(env[v]);
   return out;
 }
 
@@ -154,7 +154,7 @@ function report(error: unknown, json: boolean, secrets: string[]): number {
 
 export async function main(argv: string[]): Promise<number> {
   const first = argv[0];
-  const target: Target = first && !first.startsWith('-') ? (first as Target) : 'app';
+  const target: Target = first && !first.startsWith('-') ? first : 'app';
   const rest = first && !first.startsWith('-') ? argv.slice(1) : argv;
   if (!TARGETS.includes(target)) {
     const unknown = new UserError(

@@ -66,8 +66,7 @@ export function partialAnswers(
   projectOrigins?: readonly string[],
   secretsStored?: readonly string[],
 ): PartialAnswers {
-  const s = (k: string): string | undefined =>
-    typeof values[k] === 'string' ? (values[k] as string) : undefined;
+  const s = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
   const b = (k: string): boolean | undefined => (typeof values[k] === 'boolean' ? values[k] : undefined);
   return {
     provider,
@@ -194,8 +193,7 @@ export function toAnswers(
   values: Record<string, OptionValue>,
 ): { answers: StorageAnswers; secrets: StorageSecrets; flags: RunFlags } {
   const a = partialAnswers(provider, values);
-  const s = (k: string): string | undefined =>
-    typeof values[k] === 'string' ? (values[k] as string) : undefined;
+  const s = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
   const answers: StorageAnswers = {
     provider,
     corsOrigins: a.corsOrigins ?? [],

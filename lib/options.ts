@@ -280,13 +280,27 @@ export function fromEnvironment(o: OptionDecl, env: NodeJS.ProcessEnv): OptionVa
   return raw;
 }
 
+/**
+ * A CLI or stored value as text. An object (a hand-edited .yo-rc.json) is shown as its JSON, so the check that
+ * rejects it names what is there rather than "[object Object]".
+ */
+function asText(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : (JSON.stringify(value) ?? '');
+}
+
 /** Coerces a CLI or stored value to the option's kind. */
 export function coerce(o: OptionDecl, value: unknown): OptionValue | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (o.kind === 'boolean')
-    return typeof value === 'boolean' ? value : /^(1|true|yes|on)$/i.test(String(value));
-  if (o.kind === 'list') return list(Array.isArray(value) ? value.map(String) : [String(value)]);
-  return Array.isArray(value) ? String(value.at(-1)) : String(value);
+    return typeof value === 'boolean' ? value : /^(1|true|yes|on)$/i.test(asText(value));
+  const items: unknown[] = Array.isArray(value) ? value : [value];
+  if (o.kind === 'list') return list(items.map(asText));
+  const text = asText(items.at(-1));
+  return text === '' ? undefined : text;
 }
 
 /** The `app` generator's provider question, built from the registered providers. */

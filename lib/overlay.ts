@@ -168,7 +168,7 @@ export function buildOverlay(files: ProjectFiles, input: OverlayInput): Overlay 
   const localLines =
     local || (secretsFile && givenSecrets)
       ? null
-      : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore!)! : null));
+      : (newSecrets ?? (hadSecrets ? blockLines(localPath, localBefore)! : null));
   /** Secrets files git would not ignore without a rule of ours. */
   const unignored: string[] = [];
   const secretPaths: string[] = [];

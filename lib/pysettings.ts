@@ -203,12 +203,13 @@ function runScript(
   });
   // An interpreter that exits before reading the request gives EPIPE (Node 22+) with its exit status: judged
   // by that status and its stderr, like any other failure to run the check.
-  const epipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && r.status !== null;
-  if (r.error && !epipe) {
-    const code = (r.error as NodeJS.ErrnoException).code;
+  // spawnSync's error is a system error (typed Error; an ErrnoException has only optional fields more).
+  const error: NodeJS.ErrnoException | undefined = r.error;
+  const epipe = error?.code === 'EPIPE' && r.status !== null;
+  if (error && !epipe) {
     return {
       ok: false,
-      why: code === 'ETIMEDOUT' ? `timed out after ${timeoutMs / 1000} s` : r.error.message,
+      why: error.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs / 1000} s` : error.message,
     };
   }
   if (r.signal) return { ok: false, why: `killed by ${r.signal}` };
@@ -446,11 +447,7 @@ const LOOPBACK = /^(localhost|.*\.localhost|127(\.\d+){3}|\[?::1\]?|0\.0\.0\.0)$
 const IP = /^(\d+(\.\d+){3}|\[?[0-9a-f:]+\]?)$/i;
 
 const strings = (v: unknown): string[] | undefined =>
-  typeof v === 'string'
-    ? [v]
-    : Array.isArray(v) && v.every((x) => typeof x === 'string')
-      ? (v as string[])
-      : undefined;
+  typeof v === 'string' ? [v] : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
 
 /** The canonical origin of a URL (WHATWG URL), or undefined. */
 function originOf(url: string): string | undefined {

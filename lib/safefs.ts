@@ -497,7 +497,7 @@ export function acquireLock(
     let holder: Partial<LockInfo> | undefined;
     try {
       const parsed = JSON.parse(existing) as unknown;
-      if (parsed && typeof parsed === 'object') holder = parsed as Partial<LockInfo>;
+      if (parsed && typeof parsed === 'object') holder = parsed;
     } catch {
       holder = undefined;
     }

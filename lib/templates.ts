@@ -15,8 +15,23 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
   return ejs.render(source, data, {
     filename: TEMPLATES_DIR + name,
     rmWhitespace: false,
-    escape: (value: unknown) => (value === undefined || value === null ? '' : String(value)),
+    escape: (value: unknown) => outputText(name, value),
   });
+}
+
+/**
+ * What `<%= %>` prints: strings and numbers as they are, undefined and null as nothing. An object or a list is
+ * a mistake in the template (it would print "[object Object]" or join with commas): render it with py(), a
+ * field or join() instead.
+ */
+function outputText(template: string, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  throw new Error(
+    `templates/${template}: <%= %> was given ${Array.isArray(value) ? 'a list' : typeof value}`,
+  );
 }
 
 /** A template whose every line ends with a line break, as the lines of a managed block (without the breaks). */

@@ -468,7 +468,7 @@ async function benchProbeDelay(runs = 3, propagationMs = 3000): Promise<number> 
         if (k.startsWith('ARCHES_STORAGE_') || env[k] === undefined) delete env[k];
       const out = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(NODE, args, {
-          env: env as NodeJS.ProcessEnv,
+          env: env,
           stdio: ['ignore', 'pipe', 'pipe'],
           timeout: 60_000,
         });

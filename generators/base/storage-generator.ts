@@ -45,7 +45,8 @@ import { UserError, type ProviderId } from '../../lib/types.js';
 
 /** What .yo-rc.json keeps under `generator-arches-storage`. */
 export interface StoredConfig {
-  provider?: ProviderId | 'app';
+  /** The provider last configured (a registry id; the app generator ignores a stored 'app'). */
+  provider?: ProviderId;
   /** The provider before the run that switched to this one (`arches-storage migrate` copies from there). */
   previous?: ProviderId;
   /** What provisioning created, per provider: names and ARNs, never a secret. */
@@ -139,7 +140,7 @@ export class StorageGenerator extends Generator {
     // the user needs, said once (by the bin, or yo), so that line is dropped.
     const log = this.log;
     (this as { log: typeof log }).log = new Proxy(log, {
-      get: (target, key, receiver) =>
+      get: (target, key, receiver): unknown =>
         key === 'error'
           ? (message: unknown, ...rest: unknown[]) =>
               /^An error occured while running /.test(String(message))
@@ -161,7 +162,7 @@ export class StorageGenerator extends Generator {
    */
   protected get stored(): StoredConfig {
     const root = this.destinationRoot();
-    if (this.storedCache?.root !== root) this.storedCache = { root, config: readOurs(root) as StoredConfig };
+    if (this.storedCache?.root !== root) this.storedCache = { root, config: readOurs(root) };
     return this.storedCache.config;
   }
 
@@ -199,7 +200,7 @@ export class StorageGenerator extends Generator {
     return diskFiles(this.destinationRoot());
   }
 
-  async initializing(): Promise<void> {
+  initializing(): void {
     const explicit = explicitValues(this.decls, this.options, process.env);
     const dir =
       typeof explicit.values.project === 'string' ? path.resolve(explicit.values.project) : undefined;
@@ -586,21 +587,43 @@ export class StorageGenerator extends Generator {
   }
 }
 
-/** A mem-fs editor stand-in for Yeoman's config Storage: reads nothing, refuses to write. */
-const INERT_EDITOR = {
-  readJSON: () => ({}),
-  writeJSON: () => {
+/**
+ * Yeoman's config Storage over nothing: it reads no .yo-rc.json (its constructor would, through mem-fs, with a
+ * raw stack trace when the file is corrupt) and refuses to write one (its writes are not atomic). Our keys are
+ * read and written only through core/safefs.
+ */
+class InertStorage extends Storage {
+  override readContent(): Record<string, never> {
+    return {};
+  }
+
+  override writeContent(): string {
     throw new Error('.yo-rc.json is written through core/safefs (writeYoRc), not this.config');
-  },
-  store: { on: () => undefined },
-} as unknown as Storage['fs'];
+  }
+
+  /** Yeoman's per-generator child storages: a part of nothing is nothing, so the same inert storage. */
+  override createStorage(): Storage {
+    return this;
+  }
+}
+
+/**
+ * One inert Storage per mem-fs store (one per Yeoman environment) and .yo-rc.json path: each Storage adds a
+ * change listener to the store, which every composed generator shares (Node warns past ten).
+ */
+const INERT_CONFIGS = new WeakMap<Generator['fs']['store'], Map<string, Storage>>();
 
 /**
  * What a generator of this package returns from an overridden `config` getter: Yeoman's constructor asks
  * for it (and would read .yo-rc.json through mem-fs); our keys are read and written only through core/safefs.
  */
 export function inertConfig(g: Generator): Storage {
-  return new Storage(YO_RC_NAMESPACE, INERT_EDITOR, g.destinationPath(YO_RC));
+  const configPath = g.destinationPath(YO_RC);
+  const byPath = INERT_CONFIGS.get(g.fs.store) ?? new Map<string, Storage>();
+  INERT_CONFIGS.set(g.fs.store, byPath);
+  const config = byPath.get(configPath) ?? new InertStorage(YO_RC_NAMESPACE, g.fs, configPath);
+  byPath.set(configPath, config);
+  return config;
 }
 
 function summaryShown(options: object): boolean {

@@ -155,10 +155,9 @@ export const readPolicy = async (
 // ---------------------------------------------------------------------------------------------------------
 // CORS.
 
-const list = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)];
-const covers = (have: unknown, want: readonly string[]): boolean => {
-  const set = new Set(list(have));
+/** Whether a rule's list (the SDK gives every CORS list as an array, a single item too) holds all of `want`. */
+const covers = (have: readonly string[] | undefined, want: readonly string[]): boolean => {
+  const set = new Set(have);
   return set.has('*') || want.every((w) => set.has(w));
 };
 

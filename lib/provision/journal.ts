@@ -67,7 +67,7 @@ function merged<T extends object>(record: T, patch: { [K in keyof T]?: T[K] | nu
   for (const k of Object.keys(patch) as Array<keyof T>) {
     const v = patch[k];
     if (v === null) delete out[k];
-    else if (v !== undefined) out[k] = structuredClone(v) as T[keyof T];
+    else if (v !== undefined) out[k] = structuredClone(v);
   }
   return out;
 }

@@ -274,7 +274,7 @@ async function reference(f: Flow): Promise<{ before: Snap; after: Snap }> {
 
 /** Runs tasks a few at a time. */
 async function pool<T>(tasks: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const out: T[] = new Array(tasks.length);
+  const out = new Array<T>(tasks.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {

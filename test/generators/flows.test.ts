@@ -16,12 +16,14 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEnv } from 'yeoman-environment';
+import Generator from 'yeoman-generator';
 import { END, MARK_PREFIX_END } from '../../lib/blocks.js';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { PROVIDER_OPTION, providerById } from '../../generators/registry.js';
 import { S3_SERVICE_PRESETS, S3_SERVICES } from '../../generators/s3-compatible/services.js';
 import {
   freshProject,
+  generatorPath,
   NO_PROMPT,
   PROVIDER_OPTIONS,
   quietAdapter,
@@ -506,6 +508,32 @@ describe('generator flows', function () {
       assert.deepEqual(answersRead, { initializing: 1, prompting: 1, configuring: 1 });
       assert.ok(writing! >= 1, 'writing() reads the file as it is now');
     });
+
+    it("Yeoman's config Storage reads and writes nothing, and composed generators share one", async function () {
+      const dir = project('7.6');
+      // Ours: what config must not show; broken JSON: what Yeoman's own Storage would stop on with a stack trace.
+      const rc = path.join(dir, '.yo-rc.json');
+      writeFileSync(rc, '{"generator-arches-storage": {"provider": "aws"}, oops');
+      const env = createEnv({ adapter: quietAdapter(), cwd: dir });
+      for (const id of ['app', 'aws', 'gcs'])
+        env.register(generatorPath(id), { namespace: `arches-storage:${id}` });
+      const generators = await Promise.all(
+        ['app', 'aws', 'gcs'].map((id) => env.create(`arches-storage:${id}`, { generatorArgs: [] })),
+      );
+      const [app, aws, gcs] = generators.map((g) => {
+        assert.ok(g instanceof Generator);
+        return g;
+      });
+      for (const g of [app!, aws!, gcs!]) {
+        assert.deepEqual(g.config.getAll(), {});
+        assert.deepEqual(g.config.createStorage(':aws').getAll(), {});
+        assert.throws(() => g.config.set('provider', 'gcs'), /written through core\/safefs/);
+      }
+      // Each Storage adds a change listener to the environment's mem-fs store (Node warns past ten): one in all.
+      assert.equal(app!.config, aws!.config);
+      assert.equal(aws!.config, gcs!.config);
+      assert.equal(readFileSync(rc, 'utf8'), '{"generator-arches-storage": {"provider": "aws"}, oops');
+    });
   });
 
   describe('secrets asked at the prompt', function () {
@@ -811,10 +839,8 @@ describe('generator flows', function () {
         assert.ok(help.stdout.includes(o), o);
       assert.ok(!help.stdout.includes('--container'), 'aws help lists aws options only');
       const version = runBin(['--version']);
-      assert.equal(
-        version.stdout.trim(),
-        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
-      );
+      const pkg = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+      assert.equal(version.stdout.trim(), (JSON.parse(pkg) as { version: string }).version);
     });
 
     it('--dry-run prints the plan and the diff, writes nothing, and never prints a secret', function () {

@@ -111,7 +111,7 @@ describe('output, exit codes and secrets (bin)', function () {
           dir,
         ],
         // cwd: yeoman-test runs elsewhere in the suite chdir into folders that are later removed.
-        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv },
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: undefined } },
       );
       const { code, out } = JSON.parse(r.stdout) as { code: number; out: string };
       assert.equal(code, 130, out);

@@ -8,6 +8,7 @@ import * as IAM from '@aws-sdk/client-iam';
 import * as S3 from '@aws-sdk/client-s3';
 import * as STS from '@aws-sdk/client-sts';
 import { startAwsHttp, type AwsHttpFake, type AwsHttpOptions, type Credentials } from './aws-http.js';
+import { withUnlistedValue } from './sdk-input.js';
 import { startS3rver, type RunningS3 } from './s3rver.js';
 
 const REGION = 'eu-west-2';
@@ -104,7 +105,12 @@ describe('aws-http: a loopback AWS fake that real SDK clients talk to', function
           east.send(
             new S3.CreateBucketCommand({
               Bucket: bucket,
-              CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never },
+              // us-east-1 is no LocationConstraint (the SDK's enum leaves it out); AWS refuses it.
+              CreateBucketConfiguration: withUnlistedValue<S3.CreateBucketConfiguration>(
+                {},
+                'LocationConstraint',
+                'us-east-1',
+              ),
             }),
           ),
         )
@@ -519,9 +525,7 @@ describe('aws-http: a loopback AWS fake that real SDK clients talk to', function
     assert.equal(pages, 4);
     assert.equal(seen.length, 7);
     assert.equal(new Set(seen.filter((s) => s.endsWith('@null'))).size, 4);
-    const all = (await c.send(
-      new S3.ListObjectVersionsCommand({ Bucket: bucket }),
-    )) as S3.ListObjectVersionsCommandOutput;
+    const all = await c.send(new S3.ListObjectVersionsCommand({ Bucket: bucket }));
     const objects = [...(all.Versions ?? []), ...(all.DeleteMarkers ?? [])].map((v) => ({
       Key: v.Key!,
       VersionId: v.VersionId,

@@ -1698,15 +1698,18 @@ export class AwsHttpFake {
         const rules = asList(this.bodyXml(r).CORSRule).map(asObj);
         if (!rules.length || rules.length > 100) throw malformedXml();
         for (const rule of rules) {
-          const methods = asList(rule.AllowedMethod);
+          const methods = asList(rule.AllowedMethod).map(asText);
           if (!methods.length || !asList(rule.AllowedOrigin).length) throw malformedXml();
-          for (const m of methods)
-            if (!['GET', 'PUT', 'HEAD', 'POST', 'DELETE'].includes(String(m)))
+          for (const m of methods) {
+            // An element with children where a method's text belongs is not a CORS configuration.
+            if (m === undefined) throw malformedXml();
+            if (!['GET', 'PUT', 'HEAD', 'POST', 'DELETE'].includes(m))
               throw new AwsError(
                 400,
                 'InvalidRequest',
-                `Found unsupported HTTP method in CORS config. Unsupported method is ${String(m)}`,
+                `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
               );
+          }
         }
         b.cors = rules;
         return done;

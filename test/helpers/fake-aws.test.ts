@@ -63,6 +63,7 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { AccessKey, AwsClients } from '../../lib/provision/types.js';
 import { FakeAws, type FakeAwsOptions } from './fake-aws.js';
+import { withUnlistedValue } from './sdk-input.js';
 import { startS3rver, type RunningS3 } from './s3rver.js';
 
 interface SdkError extends Error {
@@ -429,7 +430,15 @@ describe('FakeAws: an AWS that behaves like AWS (s3rver + calls modelled in proc
         aws.s3.send(
           new PutBucketOwnershipControlsCommand({
             Bucket: bucket,
-            OwnershipControls: { Rules: [{ ObjectOwnership: 'Nobody' as never }] },
+            OwnershipControls: {
+              Rules: [
+                withUnlistedValue(
+                  { ObjectOwnership: S3.ObjectOwnership.ObjectWriter },
+                  'ObjectOwnership',
+                  'Nobody',
+                ),
+              ],
+            },
           }),
         ),
       );
@@ -639,7 +648,11 @@ describe('FakeAws: an AWS that behaves like AWS (s3rver + calls modelled in proc
         aws.s3.send(
           new CreateBucketCommand({
             Bucket: unique('loc'),
-            CreateBucketConfiguration: { LocationConstraint: 'us-east-1' as never },
+            CreateBucketConfiguration: withUnlistedValue<S3.CreateBucketConfiguration>(
+              {},
+              'LocationConstraint',
+              'us-east-1',
+            ),
           }),
         ),
       );

@@ -299,7 +299,7 @@ const asArray = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined ? [] : [value];
 
 function statementsOf(document: Record<string, unknown>): Statement[] {
-  return asArray(document.Statement).filter(isObject) as Statement[];
+  return asArray(document.Statement).filter(isObject);
 }
 
 function isWildcardPrincipal(principal: unknown): boolean {
@@ -801,7 +801,7 @@ export class FakeAws {
     if (this.takenBuckets.has(bucket)) throw denied();
     const owner = this.bucketOwners.get(bucket) ?? this.accountId;
     const expected = input.ExpectedBucketOwner;
-    if (expected !== undefined && !/^\d{12}$/.test(String(expected)))
+    if (expected !== undefined && (typeof expected !== 'string' || !/^\d{12}$/.test(expected)))
       throw s3Error({ code: 'InvalidArgument', message: 'Invalid expected bucket owner', status: 400 });
     if (expected !== undefined && expected !== owner) throw denied();
     if (owner !== this.accountId && (MUTATING.test(operation) || operation.startsWith('GetBucket')))
@@ -1244,7 +1244,7 @@ export class FakeAws {
 
   private putBucketPolicy(input: Input, key: AccessKey | undefined): Output {
     const { bucket, name } = this.state(input);
-    const text = String(input.Policy ?? '');
+    const text = typeof input.Policy === 'string' ? input.Policy : '';
     const malformed = (message: string) => s3Error({ code: 'MalformedPolicy', message, status: 400 });
     let document: unknown;
     try {
@@ -1261,7 +1261,10 @@ export class FakeAws {
     for (const s of asArray(document.Statement)) {
       if (!isObject(s)) throw malformed('Statement is not well-formed');
       if (s.Effect === undefined) throw malformed('Missing required field Effect');
-      if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw malformed(`Invalid effect: ${String(s.Effect)}`);
+      if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+        throw malformed(
+          `Invalid effect: ${typeof s.Effect === 'string' ? s.Effect : JSON.stringify(s.Effect)}`,
+        );
       if (s.Principal === undefined && s.NotPrincipal === undefined)
         throw malformed('Missing required field Principal');
       const actions = s.Action ?? s.NotAction;
@@ -1518,7 +1521,7 @@ export class FakeAws {
   private putUserPolicy(input: Input): Output {
     const user = this.requireUser(input.UserName);
     const policyName = this.validateName(input.PolicyName, 'policyName', 128);
-    const document = String(input.PolicyDocument ?? '');
+    const document = typeof input.PolicyDocument === 'string' ? input.PolicyDocument : '';
     validateIdentityPolicy(document);
     let total = nonWhitespaceLength(document);
     for (const [name, other] of user.policies) if (name !== policyName) total += nonWhitespaceLength(other);

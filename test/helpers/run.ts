@@ -17,9 +17,10 @@ import { writeProject, type FixtureId } from './projects.js';
  */
 const createTestAdapter = helpers.createTestAdapter.bind(helpers);
 helpers.createTestAdapter = (options) => {
-  const from = Duplex.from;
+  const original = Object.getOwnPropertyDescriptor(Duplex, 'from')!;
+  const from = Duplex.from.bind(Duplex);
   Duplex.from = ((source: Parameters<typeof Duplex.from>[0]) => {
-    const stream = from.call(Duplex, source);
+    const stream = from(source);
     stream.on('error', (error: Error) => {
       if (error.name !== 'AbortError') throw error;
     });
@@ -28,7 +29,7 @@ helpers.createTestAdapter = (options) => {
   try {
     return createTestAdapter(options);
   } finally {
-    Duplex.from = from;
+    Object.defineProperty(Duplex, 'from', original);
   }
 };
 
@@ -99,11 +100,13 @@ export const DEPRECATION = /deprecat/i;
 async function collectingWarnings<T>(run: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
   const warnings: string[] = [];
   const methods = ['log', 'warn', 'error'] as const;
-  const originals = methods.map((m) => console[m]);
-  methods.forEach((m, i) => {
+  // Put back as they were (own properties of console in Node), not as the bound copies the wrappers call.
+  const originals = methods.map((m) => Object.getOwnPropertyDescriptor(console, m));
+  methods.forEach((m) => {
+    const passOn = console[m].bind(console);
     console[m] = (...args: unknown[]) => {
       warnings.push(args.map(String).join(' '));
-      originals[i]!.apply(console, args);
+      passOn(...args);
     };
   });
   const onWarning = (w: Error): void => {
@@ -113,7 +116,11 @@ async function collectingWarnings<T>(run: () => Promise<T>): Promise<{ result: T
   try {
     return { result: await run(), warnings };
   } finally {
-    methods.forEach((m, i) => (console[m] = originals[i]!));
+    methods.forEach((m, i) => {
+      const original = originals[i];
+      if (original) Object.defineProperty(console, m, original);
+      else delete console[m];
+    });
     process.off('warning', onWarning);
   }
 }
@@ -150,7 +157,7 @@ export async function runGenerator(
           { write: true, ...run.answers },
           {
             throwOnMissingAnswer: true,
-            callback: (answer, { question }) => {
+            callback: (answer: unknown, { question }) => {
               const q = question as Partial<AskedQuestion>;
               questions.push({
                 name: String(q.name),
@@ -208,7 +215,7 @@ export function runOnTerminal(
       // cwd: yeoman-test runs elsewhere in the suite chdir into folders that are later removed.
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CI: undefined, ...options.env } as NodeJS.ProcessEnv,
+      env: { ...process.env, CI: undefined, ...options.env },
     },
   );
   if (r.status !== 0) throw new Error(`pty_run.py failed (${r.status}): ${r.stderr}`);
@@ -223,7 +230,7 @@ export function runBin(
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: env as NodeJS.ProcessEnv,
+    env,
     encoding: 'utf8',
     input: '',
   });
@@ -254,7 +261,7 @@ export function runBinAsync(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
+      env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

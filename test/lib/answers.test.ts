@@ -165,6 +165,18 @@ describe('core/answers and core/options', () => {
       assert.equal(coerce(bool, undefined), undefined);
       assert.equal(coerce(bool, null), undefined);
     });
+    it('coerce: a repeated string option keeps the last; a list keeps every one; an object shows as its JSON', () => {
+      assert.equal(coerce(decl('bucket'), ['first', 'last']), 'last');
+      assert.equal(coerce(decl('bucket'), 7), '7');
+      assert.deepEqual(coerce(decl('cors-origin'), ['https://a.example.org', 'https://b.example.org']), [
+        'https://a.example.org',
+        'https://b.example.org',
+      ]);
+      // A hand-edited .yo-rc.json: the value the bucket check then rejects is named as it is on disk.
+      assert.equal(coerce(decl('bucket'), { name: 'b' }), '{"name":"b"}');
+      assert.deepEqual(coerce(decl('cors-origin'), [{ o: 1 }]), ['{"o":1}']);
+      assert.equal(coerce(decl('bucket'), []), undefined);
+    });
   });
 
   describe('fillDefaults: remembered, then fallback, never a suggestion', () => {

@@ -57,7 +57,7 @@ describe('core/blocks', () => {
       it(name, () => {
         const withBlock = applyBlock('f.py', original, LINES);
         assert.equal(withBlock, inserted);
-        assert.deepEqual(blockLines('f.py', withBlock!), LINES);
+        assert.deepEqual(blockLines('f.py', withBlock), LINES);
         // Idempotent.
         assert.equal(applyBlock('f.py', withBlock, LINES), inserted);
         // Replace: the same as inserting the other lines into the original.
@@ -116,7 +116,7 @@ describe('core/blocks', () => {
     it('an empty block (no lines) is still a block', () => {
       const out = applyBlock('f.py', 'a\n', []);
       assert.equal(out, `a\n${B}\n${E}\n`);
-      assert.deepEqual(blockLines('f.py', out!), []);
+      assert.deepEqual(blockLines('f.py', out), []);
       assert.equal(applyBlock('f.py', out, null), 'a\n');
     });
 
@@ -145,7 +145,7 @@ describe('core/blocks', () => {
         endLine: 4,
         indent: '',
       });
-      assert.equal(content.slice(span!.start, span!.end), `${B}\nx\n${E}\n`);
+      assert.equal(content.slice(span.start, span.end), `${B}\nx\n${E}\n`);
       const atEof = `a\n${B}\nx\n${E}`;
       assert.equal(findBlock('f.py', atEof)!.endsAtEof, true);
       assert.equal(findBlock('f.py', 'nothing here\n'), undefined);

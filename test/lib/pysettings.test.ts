@@ -18,6 +18,7 @@ import {
   pythonCandidates,
   readProjectOrigins,
   settingsInspector,
+  type Finding,
   type SettingsInspector,
 } from '../../lib/pysettings.js';
 import { settingsInsertAt, storageSettingsLines } from '../../lib/settings.js';
@@ -530,11 +531,11 @@ describe('core/overlay through the inspect seam', () => {
     const map = projectFiles('7.6');
     const files = filesOf(map);
     const stub =
-      (findings: unknown[]): SettingsInspector =>
+      (findings: Finding[]): SettingsInspector =>
       () => ({
         mode: 'ast',
         python: { path: 'stub', source: 'test', version: '3' },
-        findings: findings as never,
+        findings,
         syntaxErrors: [],
         values: { MEDIA_URL: { file: LOCAL, line: 9, literal: true, value: '/media/', conditional: false } },
         notes: [],
@@ -546,7 +547,7 @@ describe('core/overlay through the inspect seam', () => {
       secrets: {},
       created: [],
     };
-    const override = {
+    const override: Finding = {
       file: LOCAL,
       line: 7,
       name: 'STORAGES',

@@ -452,7 +452,7 @@ describe('core/settings', () => {
               assert.equal(storages.default!.BACKEND, c.backend[1]);
               assert.deepEqual(storages.default!.OPTIONS, c.options);
               const known = KNOWN_OPTIONS[c.s3 ? 's3' : c.answers.provider]!;
-              for (const k of Object.keys(storages.default!.OPTIONS as object)) {
+              for (const k of Object.keys(storages.default!.OPTIONS)) {
                 assert.ok(known.includes(k), `django-storages has no OPTIONS key ${k}`);
                 assert.equal(k, k.toLowerCase());
               }

@@ -24,6 +24,16 @@ describe('core/templates', () => {
     });
   });
 
+  it('prints numbers and booleans as text, refuses an object or a list (a template mistake)', () => {
+    withTemplate('<%= n %> <%= t %>\n', (name) => {
+      assert.equal(renderTemplate(name, { n: 3, t: false }), '3 false\n');
+    });
+    withTemplate('<%= x %>\n', (name) => {
+      assert.throws(() => renderTemplate(name, { x: { a: 1 } }), /<%= %> was given object/);
+      assert.throws(() => renderTemplate(name, { x: ['a', 'b'] }), /<%= %> was given a list/);
+    });
+  });
+
   it('renderLines: the lines without their breaks, blank ones kept; nothing for an empty text', () => {
     withTemplate('<% for (const l of lines) { -%>\n<%= l %>\n<% } -%>\n', (name) => {
       assert.deepEqual(renderLines(name, { lines: ['a', '', 'b'] }), ['a', '', 'b']);

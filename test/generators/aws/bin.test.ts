@@ -419,7 +419,7 @@ function runBounded(args: string[], env: Record<string, string | undefined>, ms:
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...env } as NodeJS.ProcessEnv,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: ms,
       killSignal: 'SIGKILL',

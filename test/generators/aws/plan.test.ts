@@ -326,10 +326,10 @@ describe('plans are data: one runner, one journal, progress as a view', function
 async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
   const write = process.stdout.write.bind(process.stdout);
   let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     await fn();
   } finally {
