@@ -21,14 +21,14 @@ const EXPECTED: Record<
     client: 'boto3',
     backend3: 'storages.backends.s3boto3.S3Boto3Storage',
     backend4: 'storages.backends.s3.S3Storage',
-    docs: ['NOTES.md', 'aws-user-policy.json', 'cors.json'],
+    docs: ['NOTES.md', 'aws-user-policy.json', 'cors.json', 'lifecycle.json'],
   },
   's3-compatible': {
     extra: 's3',
     client: 'boto3',
     backend3: 'storages.backends.s3boto3.S3Boto3Storage',
     backend4: 'storages.backends.s3.S3Storage',
-    docs: ['NOTES.md', 'cors.json'],
+    docs: ['NOTES.md', 'cors.json', 'lifecycle.json'],
   },
   gcs: {
     extra: 'google',
