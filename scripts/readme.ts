@@ -8,7 +8,8 @@
  * Columns: the flag as typed (`--no-<name>` for a boolean that is on unless told), the providers taking it
  * (providersTaking; "all" when every provider does, "app" for the app generator's own question), the
  * ARCHES_STORAGE_* variable, whether the answer is remembered in .yo-rc.json (yes / no / never for secrets),
- * and the description. Where providers declare the same option differently (`--account` is an Azure storage
+ * and the description; the options only commands take (`migrate`, `verify`, `audit`) come last, with the
+ * commands in the providers column. Where providers declare the same option differently (`--account` is an Azure storage
  * account for azure and a Cloudflare account id for s3-compatible), the cell shows each provider's.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import {
   allOptions,
+  COMMANDS,
   PROVIDER_IDS,
   PROVIDER_OPTION,
   providersTaking,
@@ -36,9 +38,13 @@ interface Declaration {
 }
 
 function declarationsOf(name: string): Declaration[] {
-  const own = REGISTRY.flatMap((p) =>
+  // A command's own option is documented by the command; one a provider also takes, by the providers.
+  const byProviders = REGISTRY.flatMap((p) =>
     p.options.filter((o) => o.name === name).map((decl) => ({ by: p.id, decl })),
   );
+  const own = byProviders.length
+    ? byProviders
+    : COMMANDS.flatMap((c) => c.options.filter((o) => o.name === name).map((decl) => ({ by: c.id, decl })));
   return name === PROVIDER_OPTION.name ? [{ by: 'app', decl: PROVIDER_OPTION }, ...own] : own;
 }
 
@@ -93,6 +99,8 @@ export function remembered(o: OptionDecl): 'yes' | 'no' | 'never' {
 
 function providersCell(name: string): string {
   const takers = providersTaking(name);
+  const commands = COMMANDS.filter((c) => c.options.some((o) => o.name === name)).map((c) => c.id);
+  if (takers.length === 0 && commands.length) return commands.join(', ');
   if (takers.length === 0) return 'app';
   return takers.length === PROVIDER_IDS.length ? 'all' : takers.join(', ');
 }
@@ -104,7 +112,11 @@ function providersCell(name: string): string {
 function tableOrder(): OptionDecl[] {
   const ends = new Set([...LEADING, ...TRAILING].map((o) => o.name));
   const own = allOptions().filter((o) => o.name !== PROVIDER_OPTION.name && !ends.has(o.name));
-  return [PROVIDER_OPTION, ...LEADING, ...own, ...TRAILING];
+  // Then the options only the commands (migrate, verify, audit) take, in registry order.
+  const taken = new Set(allOptions().map((o) => o.name));
+  const commandsOwn = new Map<string, OptionDecl>();
+  for (const o of COMMANDS.flatMap((c) => c.options)) if (!taken.has(o.name)) commandsOwn.set(o.name, o);
+  return [PROVIDER_OPTION, ...LEADING, ...own, ...TRAILING, ...commandsOwn.values()];
 }
 
 /** The rows of the table, unformatted: option, providers, environment, remembered, what. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { allOptions, PROVIDER_IDS, providersTaking } from '../generators/registry.js';
+import { allOptions, COMMANDS, PROVIDER_IDS, providersTaking } from '../generators/registry.js';
 import { awsOperatorPolicy } from '../lib/policies.js';
 import { flagOf, optionRows, renderReadme, tableSpan } from '../scripts/readme.js';
 
@@ -26,7 +26,23 @@ describe('README', function () {
   it('renders one row per declared option, with its providers, variable and remembered column', function () {
     const rows = optionRows();
     const options = allOptions();
-    assert.equal(rows.length, options.length, 'every option once');
+    const providerNames = new Set(options.map((o) => o.name));
+    const commandOnly = [
+      ...new Set(
+        COMMANDS.flatMap((c) => c.options)
+          .filter((o) => !providerNames.has(o.name))
+          .map((o) => o.name),
+      ),
+    ];
+    assert.equal(rows.length, options.length + commandOnly.length, 'every option once');
+    for (const name of commandOnly) {
+      const o = COMMANDS.flatMap((c) => c.options).find((d) => d.name === name)!;
+      const row = rows.find((r) => r[0]!.includes(`\`${flagOf(o)}\``));
+      assert.ok(row, `${flagOf(o)} (a command's option) has a row`);
+      const takers = COMMANDS.filter((c) => c.options.some((d) => d.name === name)).map((c) => c.id);
+      assert.equal(row[1], takers.join(', '), `${name}: commands`);
+      assert.equal(row[2], o.env ? `\`${o.env}\`` : '—', `${name}: environment`);
+    }
     for (const o of options) {
       const row = rows.find((r) => r[0]!.includes(`\`${flagOf(o)}\``));
       assert.ok(row, `${flagOf(o)} has a row`);
