@@ -269,6 +269,20 @@ export const SKIP_PROMPTS: OptionDecl = {
 export const LEADING: readonly OptionDecl[] = [PROJECT, ARCHES_VERSION];
 export const TRAILING: readonly OptionDecl[] = [JSON_OUTPUT, PYTHON, DRY_RUN, SKIP_PROMPTS];
 
+/**
+ * How a run of a provider that creates resources behaves, after its own options: where the app's keys go, the
+ * output, teardown, then TRAILING's rest (the order of --help).
+ */
+export const PROVISIONING_TRAILING: readonly OptionDecl[] = [
+  SECRETS_FILE,
+  SHOW_SECRET,
+  JSON_OUTPUT,
+  DESTROY,
+  DELETE_BUCKET,
+  DELETE_OBJECTS,
+  ...TRAILING.filter((o) => o !== JSON_OUTPUT),
+];
+
 export const camel = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Parses an environment variable's text for an option's kind; undefined for unset or empty. */
