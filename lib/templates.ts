@@ -14,6 +14,8 @@ export function renderTemplate(name: string, data: Record<string, unknown>): str
   // What lands in a project is Markdown, Python or dotenv text, never HTML: `<%= %>` must not HTML-escape.
   return ejs.render(source, data, {
     filename: TEMPLATES_DIR + name,
+    // Compiled once per process (by file name, includes too): a run builds the overlay more than once.
+    cache: true,
     rmWhitespace: false,
     escape: (value: unknown) => outputText(name, value),
   });
