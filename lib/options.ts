@@ -139,7 +139,8 @@ export const PUBLIC_READ: OptionDecl = {
 export const ACCESS_KEY_ID: OptionDecl = {
   name: 'access-key-id',
   kind: 'string',
-  description: 'Access key id the app uses (written only to the git-ignored settings_local.py)',
+  description:
+    'Access key id the app uses (written only to a git-ignored file: settings_local.py, or --secrets-file)',
   key: 'accessKeyId',
   env: 'ARCHES_STORAGE_ACCESS_KEY_ID',
   persist: false,
@@ -149,7 +150,8 @@ export const ACCESS_KEY_ID: OptionDecl = {
 export const SECRET_ACCESS_KEY: OptionDecl = {
   name: 'secret-access-key',
   kind: 'string',
-  description: 'Secret access key the app uses (written only to the git-ignored settings_local.py)',
+  description:
+    'Secret access key the app uses (written only to a git-ignored file: settings_local.py, or --secrets-file)',
   key: 'secretAccessKey',
   env: 'ARCHES_STORAGE_SECRET_ACCESS_KEY',
   persist: false,

@@ -75,7 +75,7 @@ export interface StorageAnswers {
   publicRead: boolean;
 }
 
-/** Secrets: written only to the git-ignored settings_local.py block, never to .yo-rc.json or logs. */
+/** Secrets: written only to a git-ignored file (the settings_local.py block or --secrets-file), never to .yo-rc.json or logs. */
 export interface StorageSecrets {
   accessKeyId?: string;
   secretAccessKey?: string;

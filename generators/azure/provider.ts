@@ -44,7 +44,8 @@ const CONTAINER: OptionDecl = {
 const ACCOUNT_KEY: OptionDecl = {
   name: 'account-key',
   kind: 'string',
-  description: 'Azure storage account key (written only to the git-ignored settings_local.py)',
+  description:
+    'Azure storage account key (written only to a git-ignored file: settings_local.py, or --secrets-file)',
   key: 'accountKey',
   env: 'ARCHES_STORAGE_ACCOUNT_KEY',
   persist: false,
