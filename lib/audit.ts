@@ -9,28 +9,14 @@ import { execFile } from 'node:child_process';
 import { packagePath } from './paths.js';
 import { pythonCandidates, type PythonCandidate } from './pysettings.js';
 import { UserError } from './types.js';
+import { DEFAULT_PREFIXES, UNITS } from './audit-input.js';
+
+export { DEFAULT_PREFIXES, parseMinAge } from './audit-input.js';
 
 export const AUDIT_SCRIPT = packagePath('python', 'audit_files.py');
 
-/** The subtrees Arches writes to under the storage's location (MEDIA_ROOT for local files). */
-export const DEFAULT_PREFIXES: readonly string[] = ['uploadedfiles/', 'concepts/', 'archestemp/'];
-
 /** How orphans are grouped: the longest of these (or of the --prefix values) a name starts with. */
 export const GROUPS: readonly string[] = ['uploadedfiles/tmp/', 'uploadedfiles/', 'archestemp/', 'concepts/'];
-
-const UNITS = { m: 60, h: 3600, d: 86_400 } as const;
-
-/** `7d`, `12h`, `30m` → seconds; anything else is bad input (exit 2). */
-export function parseMinAge(text: string): number {
-  const m = /^\s*(\d+)\s*([dhm])\s*$/.exec(text);
-  if (!m)
-    throw new UserError(
-      `--min-age "${text}" is not a duration: give a whole number of days, hours or minutes (7d, 12h, 30m).`,
-      'min-age',
-      2,
-    );
-  return Number(m[1]) * UNITS[m[2] as keyof typeof UNITS];
-}
 
 /**
  * The prefixes the audit lists and may delete under: Arches' own, plus each `--prefix` (relative to the

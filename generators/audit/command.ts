@@ -1,5 +1,5 @@
 /** `arches-storage audit`: orphans and broken links between the storage and the files table, as data. */
-import { DEFAULT_PREFIXES, parseMinAge } from '../../lib/audit.js';
+import { DEFAULT_PREFIXES, parseMinAge } from '../../lib/audit-input.js';
 import type { CommandDefinition } from '../../lib/command.js';
 import {
   DRY_RUN,
