@@ -97,9 +97,20 @@ export function partialAnswers(
 export function storedSecretNames(files: ProjectFiles, pkg: string, secretsFile?: string): string[] {
   const file = secretsFile ?? `${pkg}/settings_local.py`;
   const text = files.read(file);
-  const lines = text === null ? [] : (blockLines(file, text) ?? []);
-  // `NAME = "value"` in settings_local.py, `NAME=value` in the dotenv file; an empty value keeps nothing.
-  return lines.flatMap((l) => /^([A-Z][A-Z0-9_]*)\s*=\s*"?([^"\s][^"]*)"?\s*$/.exec(l)?.[1] ?? []);
+  return Object.keys(text === null ? {} : secretBlockValues(file, text));
+}
+
+/**
+ * The values in our secrets block of a file's text: `NAME = "value"` in settings_local.py, `NAME=value` in the
+ * dotenv file; an empty value keeps nothing. The one reader of what the overlay writes there.
+ */
+export function secretBlockValues(file: string, text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of blockLines(file, text) ?? []) {
+    const m = /^([A-Z][A-Z0-9_]*)\s*=\s*"?([^"\s][^"]*)"?\s*$/.exec(l);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
 /** Fills in remembered answers and fallbacks (the no-prompt path; prompts use them as defaults instead). */

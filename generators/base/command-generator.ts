@@ -14,24 +14,13 @@ import type { OptionValue } from '../../lib/options.js';
 import { diskFiles } from '../../lib/projectfiles.js';
 import { acquireLock, readOurs, type Lock } from '../../lib/safefs.js';
 import { UserError } from '../../lib/types.js';
-import { declareOptions, inertConfig, promptsAllowed, type StoredConfig } from './storage-generator.js';
-
-/**
- * Yeoman logs "An error occured while running <task>" before every failure; the error itself is what the user
- * needs, said once (by the bin, or yo), so that line is dropped.
- */
-export function dropErrorPreamble(g: Generator): void {
-  const log = g.log;
-  (g as { log: typeof log }).log = new Proxy(log, {
-    get: (target, key, receiver): unknown =>
-      key === 'error'
-        ? (message: unknown, ...rest: unknown[]) =>
-            /^An error occured while running /.test(String(message))
-              ? target
-              : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
-        : Reflect.get(target, key, receiver),
-  });
-}
+import {
+  declareOptions,
+  dropErrorPreamble,
+  inertConfig,
+  promptsAllowed,
+  type StoredConfig,
+} from './storage-generator.js';
 
 export abstract class CommandGenerator extends Generator {
   protected readonly command: CommandDefinition;

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { blockLines } from '../../lib/blocks.js';
+import { secretBlockValues } from '../../lib/answers.js';
 import type { ArchesProject, ProjectFiles } from '../../lib/detect.js';
 import { buildOverlay } from '../../lib/overlay.js';
 import type { StorageProvider } from '../../lib/provider.js';
@@ -78,16 +78,9 @@ function storedKey(ctx: ProvisionContext): AccessKey | undefined {
       ? readFileSync(file, 'utf8')
       : ''
     : (ctx.files.read(`${ctx.project.pkg}/settings_local.py`) ?? '');
-  const lines = blockLines('secrets', text) ?? [];
-  const value = (name: string): string | undefined => {
-    for (const l of lines) {
-      const m = new RegExp(`^${name}\\s*=\\s*"?([^"]*)"?\\s*$`).exec(l);
-      if (m) return m[1];
-    }
-    return undefined;
-  };
-  const id = value('AWS_ACCESS_KEY_ID');
-  const secret = value('AWS_SECRET_ACCESS_KEY');
+  const values = secretBlockValues('secrets', text);
+  const id = values.AWS_ACCESS_KEY_ID;
+  const secret = values.AWS_SECRET_ACCESS_KEY;
   return id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
 }
 

@@ -89,6 +89,23 @@ export function projectSummary(p: ArchesProject, versionRemembered = false): str
   ].join('\n');
 }
 
+/**
+ * Yeoman logs "An error occured while running <task>" before every failure; the error itself is what the user
+ * needs, said once (by the bin, or yo), so that line is dropped.
+ */
+export function dropErrorPreamble(g: Generator): void {
+  const log = g.log;
+  (g as { log: typeof log }).log = new Proxy(log, {
+    get: (target, key, receiver): unknown =>
+      key === 'error'
+        ? (message: unknown, ...rest: unknown[]) =>
+            /^An error occured while running /.test(String(message))
+              ? target
+              : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
+        : Reflect.get(target, key, receiver),
+  });
+}
+
 /** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
 export function promptsAllowed(
   skipPrompts: boolean | undefined,
@@ -136,18 +153,7 @@ export class StorageGenerator extends Generator {
     super(args, options, { inheritTasks: true, customInstallTask: true });
     this.spec = spec;
     this.provider = spec.id;
-    // Yeoman logs "An error occured while running <task>" before every failure; the error itself is what
-    // the user needs, said once (by the bin, or yo), so that line is dropped.
-    const log = this.log;
-    (this as { log: typeof log }).log = new Proxy(log, {
-      get: (target, key, receiver): unknown =>
-        key === 'error'
-          ? (message: unknown, ...rest: unknown[]) =>
-              /^An error occured while running /.test(String(message))
-                ? target
-                : (target.error as (...a: unknown[]) => unknown)(message, ...rest)
-          : Reflect.get(target, key, receiver),
-    });
+    dropErrorPreamble(this);
     this.decls = spec.options;
     declareOptions(this, this.decls);
     this.description = `Configure an Arches project's uploaded files for ${spec.title}`;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Generator from 'yeoman-generator';
-import { blockLines } from '../../lib/blocks.js';
+import { secretBlockValues } from '../../lib/answers.js';
 import { formatResult, migrate, type MigrateResult } from '../../lib/migrate.js';
 import type { OptionValue } from '../../lib/options.js';
 import { packagePath } from '../../lib/paths.js';
@@ -25,7 +25,7 @@ export const MEDIA_ROOT_SCRIPT = packagePath('python', 'media_root.py');
 type Values = Record<string, OptionValue>;
 const text = (v: OptionValue | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
-/** `NAME = "value"` (settings_local.py) or `NAME=value` (dotenv) lines of our managed block. */
+/** The values of our secrets block in a file (settings_local.py or the dotenv file); none if it is unreadable. */
 function blockValues(file: string): Record<string, string> {
   let content: string;
   try {
@@ -33,12 +33,7 @@ function blockValues(file: string): Record<string, string> {
   } catch {
     return {};
   }
-  const out: Record<string, string> = {};
-  for (const l of blockLines(file, content) ?? []) {
-    const m = /^([A-Z][A-Z0-9_]*)\s*=\s*"?([^"\s][^"]*)"?\s*$/.exec(l);
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
+  return secretBlockValues(file, content);
 }
 
 export default class MigrateGenerator extends CommandGenerator {
