@@ -176,6 +176,16 @@ export async function main(argv: string[]): Promise<number> {
   const secrets = knownSecrets(rest, process.env);
   try {
     checkFlags(target, rest);
+    try {
+      process.cwd();
+    } catch {
+      // Yeoman (through npm's arborist) reads the working directory as it loads: say it plainly instead.
+      throw new UserError(
+        'The current directory no longer exists: cd into the Arches project (or an existing folder with --project) and run again. Nothing was written.',
+        'project',
+        2,
+      );
+    }
     const { createEnv } = await import('yeoman-environment');
     const env = createEnv();
     for (const t of TARGETS) {

@@ -12,6 +12,7 @@ import fs, {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { PROVIDER_OPTION, providerById } from '../../generators/registry.js';
 import { S3_SERVICE_PRESETS, S3_SERVICES } from '../../generators/s3-compatible/services.js';
 import {
+  BIN,
   freshProject,
   generatorPath,
   NO_PROMPT,
@@ -218,6 +220,30 @@ describe('generator flows', function () {
       await assertRefused(dir, () => runGenerator('aws', dir, { ...NO_PROMPT, ...PROVIDER_OPTIONS.aws }), [
         /not an Arches project/,
       ]);
+    });
+
+    it('a working directory that no longer exists: one line, exit 2, no stack trace', function () {
+      const gone = mkdtempSync(path.join(tmpdir(), 'arches-gone-'));
+      // The shell stands in the folder while it is removed, then the bin starts there.
+      const r = spawnSync(
+        '/bin/sh',
+        [
+          '-c',
+          `cd "$1" && rmdir "$1" && exec "$2" "$3" aws --skip-prompts`,
+          'sh',
+          gone,
+          process.execPath,
+          BIN,
+        ],
+        {
+          encoding: 'utf8',
+          cwd: tmpdir(),
+        },
+      );
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /The current directory no longer exists: cd into the Arches project/);
+      assert.doesNotMatch(r.stderr, /at .*\(|uv_cwd/);
     });
 
     it('an Arches release outside 6.2–8.x', async function () {
