@@ -237,6 +237,30 @@ export const DELETE_OBJECTS: OptionDecl = {
   fallback: () => false,
 };
 
+export const MIGRATE: OptionDecl = {
+  name: 'migrate',
+  kind: 'boolean',
+  description:
+    'Copy the files stored before this switch to the new storage: copy, switch the settings, then copy what arrived meanwhile (interactive runs ask; --no-migrate: do not)',
+  key: 'migrate',
+  env: 'ARCHES_STORAGE_MIGRATE',
+  persist: false,
+};
+
+export const VERIFY_AFTER: OptionDecl = {
+  name: 'verify',
+  kind: 'boolean',
+  description:
+    "After a run that created resources or copied files, prove the storage through the project's Python when one is found, as `arches-storage verify` does (--no-verify: skip)",
+  key: 'verifyAfter',
+  env: 'ARCHES_STORAGE_VERIFY',
+  persist: false,
+  fallback: () => true,
+};
+
+/** How a switch treats what is stored already, and the proof at its end (providers that can copy). */
+export const SWITCHING: readonly OptionDecl[] = [MIGRATE, VERIFY_AFTER];
+
 export const PYTHON: OptionDecl = {
   name: 'python',
   kind: 'string',
@@ -273,7 +297,7 @@ export const TRAILING: readonly OptionDecl[] = [JSON_OUTPUT, PYTHON, DRY_RUN, SK
 
 /**
  * How a run of a provider that creates resources behaves, after its own options: where the app's keys go, the
- * output, teardown, then TRAILING's rest (the order of --help).
+ * output, teardown, copying what is stored and the proof, then TRAILING's rest (the order of --help).
  */
 export const PROVISIONING_TRAILING: readonly OptionDecl[] = [
   SECRETS_FILE,
@@ -282,6 +306,7 @@ export const PROVISIONING_TRAILING: readonly OptionDecl[] = [
   DESTROY,
   DELETE_BUCKET,
   DELETE_OBJECTS,
+  ...SWITCHING,
   ...TRAILING.filter((o) => o !== JSON_OUTPUT),
 ];
 

@@ -36,12 +36,20 @@ import { bytesAsText, diskFiles } from '../../lib/projectfiles.js';
 import { redact } from '../../lib/redact.js';
 import { formatRelease, settingsStyle } from '../../lib/matrix.js';
 import { buildOverlay, type Overlay } from '../../lib/overlay.js';
-import { readProjectOrigins, settingsInspector, type SettingsInspector } from '../../lib/pysettings.js';
+import {
+  pythonCandidates,
+  readProjectOrigins,
+  settingsInspector,
+  type SettingsInspector,
+} from '../../lib/pysettings.js';
 import type { ClientFactory } from '../../lib/provision/clients.js';
 import type { ProbeOptions } from '../../lib/provision/probe.js';
 import { recordedResources } from '../../lib/provision/journal.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../../lib/provision/types.js';
 import { UserError, type ProviderId } from '../../lib/types.js';
+import { awsSdkNodeNote } from '../../lib/storage/s3.js';
+import type { VerifyReport } from '../../lib/verify.js';
+import type { SwitchCopy } from './switch.js';
 
 /** What .yo-rc.json keeps under `generator-arches-storage`. */
 export interface StoredConfig {
@@ -147,6 +155,12 @@ export class StorageGenerator extends Generator {
   protected declined = false;
   /** --dry-run --json on a provisioning run: the plan of SDK calls, for the JSON document. */
   protected provisionPlan?: unknown;
+  /** The stored files this switch takes along (--migrate or a yes at the prompt). */
+  protected switchCopy?: SwitchCopy;
+  /** The storage whose files stay behind (a no-prompt run without --migrate): said at the end. */
+  protected migrateHint?: string;
+  /** The proof at the end of a run that created resources or copied files. */
+  protected verifyReport?: VerifyReport;
 
   constructor(args: string[], options: Generator['options'], spec: StorageProvider) {
     // Each provider's generator is a subclass made by providerGenerator(): its tasks live here.
@@ -362,16 +376,19 @@ export class StorageGenerator extends Generator {
       });
     this.overlay = overlayFor(answers, secrets);
     const destroying = v.destroy === true;
-    if (!this.spec.provisioner || (!flags.provision && !destroying)) {
-      if (this.spec.backend !== null && flags.provision) {
-        throw new UserError(
-          `Creating ${this.provider} resources is not available yet: configure a bucket that already exists ` +
-            `with --no-provision. Nothing was written.`,
-          'provision',
-        );
-      }
-      return;
+    const provisioning = this.spec.provisioner !== undefined && (flags.provision || destroying);
+    if (!provisioning && this.spec.backend !== null && flags.provision) {
+      throw new UserError(
+        `Creating ${this.provider} resources is not available yet: configure a bucket that already exists ` +
+          `with --no-provision. Nothing was written.`,
+        'provision',
+      );
     }
+    // The SDK's own multi-line Node-version warning is replaced by one line, said once (below).
+    const nodeNote = awsSdkNodeNote();
+    // The files stored so far: counted (and the source's credentials read) before anything changes.
+    await this.prepareSwitchCopy(destroying);
+    if (!provisioning) return;
     // Provisioning records state and the secret on disk as it goes: check those files (and every file the
     // overlay will write, with room for the key) before the first cloud call, so a full or read-only disk is
     // found while nothing exists yet.
@@ -390,13 +407,8 @@ export class StorageGenerator extends Generator {
         { abs: this.destinationPath('.gitignore'), bytes: slack },
       ]);
     }
-    // The SDK's own multi-line Node-version warning is replaced by one line, said once.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    if (Number(process.versions.node.split('.')[0]) < 22) {
-      this.log(
-        `note: Node ${process.versions.node} is past end of life; AWS SDK releases from January 2027 need Node 22 or later.`,
-      );
-    }
+    // (A switch copy that opened a bucket has said it already, with its other notes.)
+    if (nodeNote && !this.switchCopy?.report().notes.includes(nodeNote)) this.log(nodeNote);
     const { provision, destroy } = await import('./provisioning.js');
     const ctx = {
       provider: this.provider,
@@ -463,6 +475,103 @@ export class StorageGenerator extends Generator {
     if (outcome.appKey) this.overlay = overlayFor(answers, { ...secrets, ...outcome.appKey });
   }
 
+  /**
+   * Whether this switch takes the stored files along (--migrate, or a yes at the prompt): opens the storage the
+   * project is on now and counts its files. A no-prompt run without --migrate only hears how to copy them.
+   */
+  private async prepareSwitchCopy(destroying: boolean): Promise<void> {
+    if (!this.decls.some((o) => o.key === 'migrate')) return;
+    const wanted = this.gathered.values.migrate;
+    if (wanted === false) return;
+    const stored = this.stored;
+    const from = stored.provider && stored.provider !== 'app' ? stored.provider : 'local';
+    const to = this.provider;
+    if (from === to) {
+      if (wanted === true)
+        this.log(
+          `note: --migrate: the project is on ${to} already, so nothing is switched from; ` +
+            '`arches-storage migrate --from <storage>` copies from another storage.',
+        );
+      return;
+    }
+    if (destroying) {
+      if (wanted === true)
+        throw new UserError(
+          '--migrate with --destroy: copy the files back first with `arches-storage local --migrate`, then tear down. Nothing was changed.',
+          'migrate',
+          2,
+        );
+      return;
+    }
+    if (wanted === undefined && !this.interactive) {
+      this.migrateHint = from;
+      return;
+    }
+    const { SwitchCopy } = await import('./switch.js');
+    const refusal = SwitchCopy.refusal(from, to);
+    if (refusal) {
+      if (wanted === true) throw new UserError(refusal, 'migrate', 2);
+      this.log(
+        `note: the files stored in ${from} stay there: ${refusal.replace(/ Nothing was copied\.$/, '')}.`,
+      );
+      return;
+    }
+    const python = this.gathered.values.python;
+    const copy = await SwitchCopy.open({
+      root: this.destinationRoot(),
+      pkg: this.project.pkg,
+      python: typeof python === 'string' ? python : undefined,
+      from,
+      fromValues: stored.providers?.[from] ?? {},
+      to,
+      progress: process.stderr,
+      say: (m) => this.log(m),
+    });
+    if (copy.count.files === 0) {
+      this.log(`No stored files in ${copy.sourceDescription}: nothing to copy.`);
+      copy.close();
+      return;
+    }
+    if (wanted === undefined) {
+      const question = {
+        type: 'confirm',
+        name: 'migrate',
+        message:
+          `Copy the ${copy.describe()} to the new storage as part of this switch ` +
+          '(copy, switch the settings, then copy what arrived meanwhile)?',
+        default: true,
+      };
+      const answer = (await this.prompt(question as Parameters<Generator['prompt']>[0])) as {
+        migrate: boolean;
+      };
+      if (!answer.migrate) {
+        copy.close();
+        this.migrateHint = from;
+        return;
+      }
+    } else {
+      this.log(
+        this.dryRun
+          ? `Dry run: would copy what is missing of the ${copy.describe()} before the settings switch.`
+          : `Found ${copy.describe()}: copied before the settings switch.`,
+      );
+    }
+    this.switchCopy = copy;
+  }
+
+  /** The first copy pass, once the new storage exists and before the settings name it. */
+  async default(): Promise<void> {
+    const copy = this.switchCopy;
+    if (!copy || this.dryRun || this.provisionPlan !== undefined) return;
+    const { secrets } = toAnswers(this.provider, this.gathered.values);
+    const given =
+      secrets.accessKeyId && secrets.secretAccessKey
+        ? { accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey }
+        : undefined;
+    // Our secrets block holds the new storage's key only when the old storage needed none (local files).
+    await copy.copy(this.gathered.values, this.newKey ?? given, copy.fromLocal);
+  }
+
   async writing(): Promise<void> {
     const { secrets } = toAnswers(this.provider, this.gathered.values);
     if (this.dryRun) {
@@ -522,6 +631,59 @@ export class StorageGenerator extends Generator {
     writeYoRc(root, { ...ours });
   }
 
+  /** After the switch: the top-up copy, then the proof through the project's Python. */
+  async install(): Promise<void> {
+    if (this.dryRun || this.declined || this.provisionPlan !== undefined) {
+      this.switchCopy?.close();
+      return;
+    }
+    try {
+      if (this.switchCopy) await this.switchCopy.topUp();
+    } finally {
+      this.switchCopy?.close();
+    }
+    await this.verifyAfter();
+  }
+
+  /** `arches-storage verify` at the end of a run that created resources or copied files, when a Python is found. */
+  private async verifyAfter(): Promise<void> {
+    const v = this.gathered.values;
+    if (v.verifyAfter === false || !(this.summary || this.switchCopy)) return;
+    const root = this.destinationRoot();
+    const found = pythonCandidates(root, {
+      python: typeof v.python === 'string' ? v.python : undefined,
+    }).find((c) => c.project);
+    if (!found) {
+      this.log(
+        'note: no project Python here (--python, $VIRTUAL_ENV, .venv, venv, ENV): run `arches-storage verify` where the site runs to prove the storage.',
+      );
+      return;
+    }
+    const { formatReport, verifyStorage } = await import('../../lib/verify.js');
+    const { answers } = toAnswers(this.provider, v);
+    const report = await verifyStorage({
+      root,
+      pkg: this.project.pkg,
+      release: this.project.release,
+      provider: providerById(this.switchedTo ?? this.provider),
+      corsOrigins: this.switchedTo ? [] : answers.corsOrigins,
+      publicRead: this.switchedTo ? false : answers.publicRead,
+      python: found.path,
+    });
+    this.verifyReport = report;
+    if (v.json !== true) this.log(formatReport(report).trimEnd());
+    if (!report.ok) {
+      const failed = report.checks.filter((c) => c.status === 'failed').map((c) => c.id);
+      throw new UserError(
+        `The changes are written, but verify found ${failed.length} failing check(s) (${failed.join(', ')}): ` +
+          'fix them, then run `arches-storage verify`.',
+        'verify',
+        1,
+        { verify: report },
+      );
+    }
+  }
+
   /**
    * What a dry run is for, printed in one place: the overlay's plan and the diff of every file, on stdout so
    * they can be saved or piped, secrets masked; with --json they go into the one document end() prints.
@@ -551,6 +713,11 @@ export class StorageGenerator extends Generator {
   end(): void {
     for (const w of this.overlay.warnings) this.log(`warning: ${w}`);
     const v = this.gathered.values;
+    if (this.migrateHint && !this.dryRun && !this.declined && this.provisionPlan === undefined)
+      this.log(
+        `note: files stored in ${this.migrateHint} before this switch stay there, and Arches' links to them need ` +
+          `them here: \`arches-storage migrate\` copies them (a provider run copies them with --migrate).`,
+      );
     if (v.json === true) {
       // --json: stdout is exactly one JSON document, whatever the run did (failures: see cli/main.ts).
       const { secrets } = toAnswers(this.provider, v);
@@ -569,6 +736,8 @@ export class StorageGenerator extends Generator {
         ...(this.dryRunDiff !== undefined ? { diff: this.dryRunDiff } : {}),
         ...(this.provisionPlan ? { provisioningPlan: this.provisionPlan } : {}),
         ...(this.summary ?? {}),
+        ...(this.switchCopy ? { migration: this.switchCopy.report() } : {}),
+        ...(this.verifyReport ? { verify: this.verifyReport } : {}),
         ...(v.showSecret === true && this.newKey ? { secretAccessKey: this.newKey.secretAccessKey } : {}),
       };
       process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -1,5 +1,5 @@
 /** Local files: back to Django's FileSystemStorage, removing everything the generator added. */
-import { LEADING, TRAILING } from '../../lib/options.js';
+import { LEADING, SWITCHING, TRAILING } from '../../lib/options.js';
 import type { StorageProvider } from '../../lib/provider.js';
 
 const local: StorageProvider = {
@@ -7,7 +7,7 @@ const local: StorageProvider = {
   label: 'Local files on this server',
   title: 'local files (Django FileSystemStorage)',
   summary: 'back to local files: removes everything the generator added',
-  options: [...LEADING, ...TRAILING],
+  options: [...LEADING, ...SWITCHING, ...TRAILING],
   backend: null,
   settings: () => [],
   secrets: () => [],

@@ -30,6 +30,17 @@ export interface S3StoreConfig {
 
 type S3 = typeof import('@aws-sdk/client-s3');
 
+/**
+ * Quiets the AWS SDK's multi-line Node-version warning (set before the SDK loads) and returns the one line said
+ * instead on a Node before 22, else undefined.
+ */
+export function awsSdkNodeNote(): string | undefined {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return Number(process.versions.node.split('.')[0]) < 22
+    ? `note: Node ${process.versions.node} is past end of life; AWS SDK releases from January 2027 need Node 22 or later.`
+    : undefined;
+}
+
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
 export class S3Store implements ObjectStore {
