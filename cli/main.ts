@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { CommandContext } from '../generators/base/command-context.js';
 import type { OptionDecl } from '../lib/options.js';
 import { PACKAGE_ROOT, packagePath } from '../lib/paths.js';
 import { redact } from '../lib/redact.js';
@@ -74,7 +75,8 @@ export function helpText(target?: Target): string {
 }
 
 /** Checks the flags against the declarations before Yeoman is loaded: unknown flags are refused. */
-function checkFlags(target: Target, args: string[]): void {
+/** The parsed flags (kebab-case keys; `--no-x` as x: false); a bad or unknown flag is a usage error. */
+function checkFlags(target: Target, args: string[]): Record<string, unknown> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const o of optionsFor(target)) {
     options[o.name] = {
@@ -86,7 +88,12 @@ function checkFlags(target: Target, args: string[]): void {
   for (const f of YEOMAN_FLAGS) options[f] = { type: 'boolean' };
   options.force ??= { type: 'boolean' };
   try {
-    parseArgs({ args, options, strict: true, allowPositionals: false });
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values))
+      if (k.startsWith('no-') && options[k.slice(3)]?.type === 'boolean') out[k.slice(3)] = v !== true;
+      else out[k] = v;
+    return out;
   } catch (error) {
     throw new UserError(
       `${(error as Error).message}\nRun "arches-storage ${target} --help" for the options.`,
@@ -95,6 +102,24 @@ function checkFlags(target: Target, args: string[]): void {
     );
   }
 }
+
+/**
+ * Commands the bin runs without Yeoman (they never prompt): the same work as their generators
+ * (generators/<id>/run.ts), without loading yeoman-environment.
+ */
+const DIRECT: Record<
+  string,
+  () => Promise<{ MUTATES: boolean; run: (ctx: CommandContext) => Promise<void> }>
+> = {
+  migrate: async () => {
+    const m = await import('../generators/migrate/run.js');
+    return { MUTATES: m.MUTATES, run: m.runMigrate };
+  },
+  verify: async () => {
+    const m = await import('../generators/verify/run.js');
+    return { MUTATES: m.MUTATES, run: m.runVerify };
+  },
+};
 
 /** Values that must never be printed: the secret options given on the command line or in the environment. */
 function knownSecrets(args: string[], env: NodeJS.ProcessEnv): string[] {
@@ -175,7 +200,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = wantsJson(rest, process.env);
   const secrets = knownSecrets(rest, process.env);
   try {
-    checkFlags(target, rest);
+    const flags = checkFlags(target, rest);
     try {
       process.cwd();
     } catch {
@@ -185,6 +210,23 @@ export async function main(argv: string[]): Promise<number> {
         'project',
         2,
       );
+    }
+    const direct = DIRECT[target];
+    if (direct) {
+      const { MUTATES, run } = await direct();
+      const { CommandContext } = await import('../generators/base/command-context.js');
+      const ctx = CommandContext.open(
+        COMMANDS.find((c) => c.id === target)!,
+        flags,
+        process.cwd(),
+        MUTATES,
+      );
+      try {
+        await run(ctx);
+      } finally {
+        ctx.release();
+      }
+      return 0;
     }
     const { createEnv } = await import('yeoman-environment');
     const env = createEnv();

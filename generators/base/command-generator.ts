@@ -4,31 +4,21 @@
  * project lock, and print the result as text or, with --json, as one JSON document. A command's generator
  * (generators/<id>/index.ts) extends it with its own `default()` task; the work itself lives in lib/.
  */
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import Generator, { type Storage } from 'yeoman-generator';
-import { explicitValues } from '../../lib/answers.js';
 import type { CommandDefinition } from '../../lib/command.js';
-import { detectProject, type ArchesProject } from '../../lib/detect.js';
+import type { ArchesProject } from '../../lib/detect.js';
 import type { OptionValue } from '../../lib/options.js';
-import { diskFiles } from '../../lib/projectfiles.js';
-import { acquireLock, readOurs, type Lock } from '../../lib/safefs.js';
-import { UserError } from '../../lib/types.js';
-import {
-  declareOptions,
-  dropErrorPreamble,
-  inertConfig,
-  promptsAllowed,
-  type StoredConfig,
-} from './storage-generator.js';
+import { CommandContext } from './command-context.js';
+import { declareOptions, dropErrorPreamble, inertConfig, type StoredConfig } from './storage-generator.js';
 
 export abstract class CommandGenerator extends Generator {
   protected readonly command: CommandDefinition;
+  /** What the command works with (lib-level, no Yeoman): values, project, lock, report. */
+  protected ctx!: CommandContext;
   /** The resolved option values, by OptionDecl.key (only those given, or their declared fallback). */
-  protected values: Record<string, OptionValue> = {};
+  protected values: Readonly<Record<string, OptionValue>> = {};
   protected project!: ArchesProject;
   protected interactive = false;
-  private lock?: Lock;
 
   constructor(args: string[], options: Generator['options'], command: CommandDefinition) {
     // The tasks (initializing, then the command's own) are inherited by each command's subclass.
@@ -52,47 +42,27 @@ export abstract class CommandGenerator extends Generator {
     try {
       await super.executeTask(...args);
     } catch (error) {
-      this.lock?.release();
+      this.ctx?.release();
       throw error;
     }
-    if (args[0].taskName === 'end') this.lock?.release();
+    if (args[0].taskName === 'end') this.ctx?.release();
   }
 
   initializing(): void {
-    const resolved = explicitValues(this.command.options, this.options, process.env);
-    this.values = { ...resolved.values };
-    for (const o of this.command.options) {
-      if (this.values[o.key] !== undefined) continue;
-      const fallback = o.fallback?.({});
-      if (fallback !== undefined) this.values[o.key] = fallback;
-    }
-    const dir = typeof this.values.project === 'string' ? path.resolve(this.values.project) : undefined;
-    if (dir) {
-      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-        throw new UserError(`--project ${dir} is not a directory. Nothing was changed.`, 'project', 2);
-      this.destinationRoot(dir);
-    }
-    this.lock = acquireLock(this.destinationRoot(), `arches-storage ${this.command.id}`, {
-      readOnly: !this.mutates || this.values.dryRun === true,
-    });
-    const skip = this.values.skipPrompts;
-    this.interactive = promptsAllowed(typeof skip === 'boolean' ? skip : undefined);
-    const version = this.values.archesVersion ?? this.stored().archesVersion;
-    this.project = detectProject(
-      this.destinationRoot(),
-      diskFiles(this.destinationRoot()),
-      typeof version === 'string' ? version : undefined,
-    );
+    this.ctx = CommandContext.open(this.command, this.options, this.destinationRoot(), this.mutates);
+    this.destinationRoot(this.ctx.root);
+    this.values = this.ctx.values;
+    this.project = this.ctx.project;
+    this.interactive = this.ctx.interactive;
   }
 
   /** Our keys in .yo-rc.json, as they are on disk now. */
   protected stored(): StoredConfig {
-    return readOurs(this.destinationRoot());
+    return this.ctx.stored();
   }
 
   /** The result: one JSON document on stdout with --json, else the text (stdout, so it can be piped). */
   protected report(doc: Readonly<Record<string, unknown>>, text: string): void {
-    if (this.values.json === true) process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-    else process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    this.ctx.report(doc, text);
   }
 }

@@ -48,6 +48,7 @@ import { recordedResources } from '../../lib/provision/journal.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../../lib/provision/types.js';
 import { UserError, type ProviderId } from '../../lib/types.js';
 import { awsSdkNodeNote } from '../../lib/storage/s3.js';
+import { promptsAllowed } from './command-context.js';
 import type { VerifyReport } from '../../lib/verify.js';
 import type { SwitchCopy } from './switch.js';
 
@@ -115,13 +116,7 @@ export function dropErrorPreamble(g: Generator): void {
 }
 
 /** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
-export function promptsAllowed(
-  skipPrompts: boolean | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean {
-  if (skipPrompts !== undefined) return !skipPrompts;
-  return env.CI !== 'true' && Boolean(process.stdin.isTTY);
-}
+export { promptsAllowed };
 
 export class StorageGenerator extends Generator {
   protected readonly provider: ProviderId;

@@ -1,107 +1,20 @@
 /**
- * `yo arches-storage:migrate` / `arches-storage migrate`: finds the two storages (the source from --from or
- * the `previous` .yo-rc.json records, else local files; the destination the current provider), where local
- * files are, and which credentials reach each side, then hands them to lib/migrate.ts.
+ * `yo arches-storage:migrate` / `arches-storage migrate`: the Yeoman side of the command; the work is runMigrate
+ * in run.ts (the package bin runs it without Yeoman).
  */
-import path from 'node:path';
 import type Generator from 'yeoman-generator';
-import { formatResult, migrate, type MigrateResult } from '../../lib/migrate.js';
-import type { OptionValue } from '../../lib/options.js';
-import { UserError } from '../../lib/types.js';
 import { CommandGenerator } from '../base/command-generator.js';
-import command, { MIGRATE_SOURCES } from './command.js';
-import { Stores } from './stores.js';
-
-const text = (v: OptionValue | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
+import command from './command.js';
+import { MUTATES, runMigrate } from './run.js';
 
 export default class MigrateGenerator extends CommandGenerator {
-  protected readonly mutates = true;
+  protected readonly mutates = MUTATES;
 
   constructor(args: string[], options: Generator['options']) {
     super(args, options, command);
   }
 
-  private _fail(message: string, subject: string): never {
-    throw new UserError(message, subject, 2);
-  }
-
   async default(): Promise<void> {
-    const stored = this.stored();
-    const to = stored.provider;
-    if (!to || to === 'app')
-      this._fail(
-        'No storage is configured here yet: run `arches-storage <provider>` first, then migrate.',
-        'provider',
-      );
-    const from = text(this.values.from) ?? stored.previous ?? 'local';
-    if (!(MIGRATE_SOURCES as readonly string[]).includes(from))
-      this._fail(`--from must be one of ${MIGRATE_SOURCES.join(', ')}`, 'from');
-    if (from === to && to === 'local')
-      this._fail(
-        'The current storage is local files and so is the source: nothing to migrate (--from names the source).',
-        'from',
-      );
-    const concurrency = Number(this.values.concurrency ?? '4');
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 999)
-      this._fail('--concurrency must be a whole number from 1 to 999', 'concurrency');
-    const stores = new Stores({
-      root: this.destinationRoot(),
-      pkg: this.project.pkg,
-      python: text(this.values.python),
-      mediaRoot: text(this.values.mediaRoot),
-    });
-    const remembered = (id: string) => stored.providers?.[id] ?? {};
-    // Our secrets block holds the key of the storage the project is on now: the destination's.
-    const source = await stores.open({
-      id: from,
-      values: remembered(from),
-      side: 'from',
-      keyInBlock: from === to,
-    });
-    const destination = await stores.open({ id: to, values: remembered(to), side: 'to', keyInBlock: true });
-    if (source.description === destination.description)
-      this._fail(
-        `The source and the destination are the same (${source.description}). Nothing was copied.`,
-        'from',
-      );
-    let result: MigrateResult;
-    try {
-      result = await migrate({
-        source,
-        destination,
-        journal: path.join(this.destinationRoot(), '.arches-storage', 'migrate.json'),
-        dryRun: this.values.dryRun === true,
-        overwrite: this.values.overwrite === true,
-        verifyExisting: this.values.verifyExisting === true,
-        concurrency,
-        progress: {
-          stream: process.stderr,
-          color: process.stderr.isTTY === true && !process.env.NO_COLOR,
-        },
-      });
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError(
-        `migrate from ${source.description} to ${destination.description} failed: ${error instanceof Error ? error.message : String(error)}`,
-        'migrate',
-        1,
-      );
-    } finally {
-      source.close();
-      destination.close();
-    }
-    const doc = { ...result, from, to, source: result.from, destination: result.to, notes: stores.notes };
-    const summary = stores.notes.map((n) => `${n}\n`).join('') + formatResult(result);
-    if (result.ok) {
-      this.report(doc, summary);
-      return;
-    }
-    if (this.values.json !== true) process.stdout.write(summary);
-    throw new UserError(
-      `${result.counts.total - result.counts.copied - result.counts.skipped} of ${result.counts.total} source files are not verified present at the destination.`,
-      'migrate',
-      1,
-      { ...doc, ok: false },
-    );
+    await runMigrate(this.ctx);
   }
 }

@@ -24,6 +24,15 @@ export async function digestStream(stream: Readable): Promise<Digests> {
 
 export const digestFile = (file: string): Promise<Digests> => digestStream(createReadStream(file));
 
+/** The SHA-256 (base64) of a stream alone: a read-back needs no MD5, the costlier of the two here. */
+export async function sha256Stream(stream: Readable): Promise<string> {
+  const sha = createHash('sha256');
+  for await (const chunk of stream) sha.update(chunk as Buffer);
+  return sha.digest('base64');
+}
+
+export const sha256File = (file: string): Promise<string> => sha256Stream(createReadStream(file));
+
 export async function readAll(stream: Readable, size: number): Promise<Buffer> {
   const body = Buffer.allocUnsafe(size);
   let at = 0;

@@ -9,7 +9,7 @@ import { mkdir, opendir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { digestFile } from './hash.js';
+import { sha256File } from './hash.js';
 import {
   VerifyError,
   type ObjectEntry,
@@ -62,7 +62,7 @@ export class LocalStore implements ObjectStore {
   }
 
   async digest(key: string): Promise<string> {
-    return (await digestFile(this.localPath(key))).sha256;
+    return sha256File(this.localPath(key));
   }
 
   async write(key: string, source: WriteSource, size: number): Promise<WriteResult> {
@@ -98,7 +98,7 @@ export class LocalStore implements ObjectStore {
       const written = await stat(temp);
       if (written.size !== size)
         throw new VerifyError(key, `${key}: wrote ${written.size} bytes, expected ${size}`);
-      const back = (await digestFile(temp)).sha256;
+      const back = await sha256File(temp);
       if (back !== expected)
         throw new VerifyError(key, `${key}: the bytes read back differ from the source (SHA-256)`);
       await rename(temp, target);

@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { compositeSha256, digestStream } from './hash.js';
+import { compositeSha256, sha256Stream } from './hash.js';
 import {
   VerifyError,
   type ObjectEntry,
@@ -100,7 +100,7 @@ export class S3Store implements ObjectStore {
   }
 
   async digest(key: string): Promise<string> {
-    return (await digestStream(await this.read(key))).sha256;
+    return sha256Stream(await this.read(key));
   }
 
   async write(key: string, source: WriteSource, size: number): Promise<WriteResult> {

@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { UserError } from '../../lib/types.js';
 import { ARCHES_STUB, DJANGO_PYTHON } from '../helpers/django.js';
 import { BIN, freshProject, NO_PROMPT, runGenerator } from '../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
@@ -157,6 +159,29 @@ describe('end to end: migrate local files to s3rver, read back through Django', 
       doc.different.map((d) => d.key),
       [key],
     );
+  });
+
+  it('yo arches-storage:migrate (the Yeoman generator) does the same work as the bin', async function () {
+    const key = 'uploadedfiles/added later/through yeoman.txt';
+    const abs = path.join(dir, 'demo_heritage', key);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(abs, 'copied by the generator\n');
+    // Exit 1 (the file changed in the test before is still different); the document is the error's details.
+    const error = await runGenerator(
+      'migrate',
+      dir,
+      { 'skip-prompts': true, python: DJANGO_PYTHON, json: true },
+      { env: { PYTHONPATH: ARCHES_STUB, PYTHONDONTWRITEBYTECODE: '1' } },
+    ).then(
+      () => assert.fail('exit 1 expected'),
+      (e: unknown) => e as UserError,
+    );
+    assert.match(error.message, /1 of 7 source files are not verified present/);
+    const doc = error.details as { copies: string[]; counts: Record<string, number> };
+    assert.deepEqual(doc.copies, [key]);
+    assert.equal(doc.counts.skipped, 5);
+    const obj = await s3.client.send(new GetObjectCommand({ Bucket: 'arches-migrate', Key: key }));
+    assert.equal(await obj.Body!.transformToString(), 'copied by the generator\n');
   });
 
   it('refuses gcs as a source: not yet (exit 2)', async function () {
