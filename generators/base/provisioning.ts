@@ -50,6 +50,8 @@ export interface ProvisionContext {
   state: ProvisionedState;
   created: readonly string[];
   files: ProjectFiles;
+  /** The provider the project is configured for as the run starts (.yo-rc.json): whose key our block holds. */
+  keyOwner?: string;
   /** The settings judgment the run's overlay uses (the project's Python, or --python). */
   inspect?: SettingsInspector;
   factory?: ClientFactory;
@@ -70,7 +72,11 @@ export interface ProvisionOutcome {
   planText: string;
 }
 
-/** The key already stored for the app (settings_local.py block or the secrets file), to probe with. */
+/**
+ * The key already stored for the app (settings_local.py block or the secrets file), to probe with: only when it
+ * is this provider's (the project is on it, or its state records that key id), never another storage's key
+ * left in the block by the provider the run switches from.
+ */
 function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   const file = ctx.flags.secretsFile ? path.resolve(ctx.root, ctx.flags.secretsFile) : undefined;
   const text = file
@@ -81,7 +87,9 @@ function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   const values = secretBlockValues('secrets', text);
   const id = values.AWS_ACCESS_KEY_ID;
   const secret = values.AWS_SECRET_ACCESS_KEY;
-  return id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
+  if (!id || !secret) return undefined;
+  const ours = ctx.keyOwner === ctx.provider || (ctx.state.accessKeyId !== undefined && ctx.state.accessKeyId === id);
+  return ours ? { accessKeyId: id, secretAccessKey: secret } : undefined;
 }
 
 /** The overlay as it will be once the app has this key: where the key goes, and the .gitignore rule. */

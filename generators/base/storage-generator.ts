@@ -416,6 +416,7 @@ export class StorageGenerator extends Generator {
       state: this.stored.resources?.[this.provider] ?? {},
       created: this.stored.created ?? [],
       files: this.files(),
+      keyOwner: this.stored.provider,
       inspect: this.inspector,
       // A programmatic seam for tests (yeoman-test passes options by reference); no CLI flag sets it.
       factory: testFactory(this.options),

@@ -16,7 +16,7 @@ import {
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { awsUserPolicy } from '../../../lib/policies.js';
 import { FakeAws } from '../../helpers/fake-aws.js';
-import { freshProject, runBinAsync, runGenerator, snapshot } from '../../helpers/run.js';
+import { freshProject, NO_PROMPT, runBinAsync, runGenerator, snapshot } from '../../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../../helpers/s3rver.js';
 
 const PKG = 'demo_heritage';
@@ -274,6 +274,27 @@ describe('provisioning an S3-compatible service (s3rver)', function () {
       assert.match(error.message, /aws sso login --profile/);
       assert.match(error.message, /--no-provision/);
       assert.doesNotMatch(error.message, /run the same command again/i);
+    });
+
+    it("switching from aws: the key our block holds for AWS is not taken as this service's app key", async function () {
+      const dir = freshProject('7.6');
+      dirs.push(dir);
+      // The project is on AWS, its app key in settings_local.py (a key s3rver would accept, to show it is not used).
+      await runGenerator('aws', dir, {
+        ...NO_PROMPT,
+        bucket: 'arches-on-aws',
+        region: 'eu-west-2',
+        'cors-origin': ['https://arches.example.org'],
+        'access-key-id': S3RVER_KEY.accessKeyId,
+        'secret-access-key': S3RVER_KEY.secretAccessKey,
+      });
+      const before = await buckets();
+      const error = await fails(
+        runGenerator('s3-compatible', dir, noKey('arches-from-aws'), { env: chain({}) }),
+      );
+      assert.match(error.message, /No credentials for http:\/\/127\.0\.0\.1:\d+/);
+      assert.deepEqual(await buckets(), before, "nothing created with the other storage's key");
+      assert.match(readFileSync(path.join(dir, PKG, 'settings.py'), 'utf8'), /arches-on-aws/, 'still on aws');
     });
 
     it('a key the service denies fails at once (no IAM propagation to wait for)', async function () {
