@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import path from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { UserError } from '../../lib/types.js';
-import { ARCHES_STUB, DJANGO_PYTHON } from '../helpers/django.js';
+import { ARCHES_STUB, DJANGO_PYTHON, djangoRunEnv } from '../helpers/django.js';
 import { BIN, freshProject, NO_PROMPT, runGenerator } from '../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
@@ -55,14 +55,7 @@ describe('end to end: migrate local files to s3rver, read back through Django', 
     'concepts/thumbnail.png': randomBytes(900),
   };
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-  const env = (): Record<string, string | undefined> => ({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    PYTHONPATH: ARCHES_STUB,
-    PYTHONDONTWRITEBYTECODE: '1',
-    NO_COLOR: '1',
-    CI: 'true',
-  });
+  const env = djangoRunEnv;
   const migrate = (...args: string[]) =>
     run(process.execPath, [BIN, 'migrate', '--project', dir, '--python', DJANGO_PYTHON, ...args], env());
 

@@ -7,44 +7,17 @@
  * changes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ARCHES_STUB, DJANGO_PYTHON } from '../helpers/django.js';
-import { BIN, freshProject, ROOT } from '../helpers/run.js';
+import { DJANGO_PYTHON, djangoRunEnv } from '../helpers/django.js';
+import { freshProject, runBinAsync } from '../helpers/run.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The bin as a child, asynchronously (s3rver answers from this very process). */
-function bin(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      // Not the suite's cwd: yeoman-test runs elsewhere chdir into folders that are later removed.
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PYTHONPATH: ARCHES_STUB,
-        PYTHONDONTWRITEBYTECODE: '1',
-        NO_COLOR: '1',
-        CI: 'true',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const bin = (args: string[]) => runBinAsync(args, { env: djangoRunEnv(), inherit: false });
 
 /** A proxy in front of s3rver that fails every PUT of one key (500 InternalError, as S3 can) until healed. */
 async function faultyProxy(

@@ -13,6 +13,19 @@ export const DJANGO_PYTHON = '/usr/bin/python3';
 export const DJANGO_CHECK = path.join(ROOT, 'demo/django_storage_check.py');
 export const ARCHES_STUB = path.join(ROOT, 'demo/arches-stub');
 
+/**
+ * The whole environment of a bin run whose Python side is Debian's Django with the stand-in `arches` package:
+ * nothing inherited (no AWS_* credentials, no VIRTUAL_ENV), no prompts, no colour.
+ */
+export const djangoRunEnv = (): Record<string, string | undefined> => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  PYTHONPATH: ARCHES_STUB,
+  PYTHONDONTWRITEBYTECODE: '1',
+  NO_COLOR: '1',
+  CI: 'true',
+});
+
 /** What the check observed (its last stdout line, JSON). */
 export interface DjangoCheckResult {
   installed_apps_has_storages: boolean;

@@ -256,12 +256,14 @@ export const NO_PROMPT = Object.freeze({ 'skip-prompts': true, provision: false 
 /** The bin, without blocking this process: needed when a server of the test (s3rver) runs in it. */
 export function runBinAsync(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  /** `inherit: false`: `env` is the whole environment (default: added to this process's). */
+  options: { cwd?: string; env?: Record<string, string | undefined>; inherit?: boolean } = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
+      // Not the suite's cwd by default: yeoman-test runs elsewhere chdir into folders that are later removed.
       cwd: options.cwd ?? ROOT,
-      env: { ...process.env, ...options.env },
+      env: options.inherit === false ? { ...options.env } : { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
