@@ -88,7 +88,8 @@ function storedKey(ctx: ProvisionContext): AccessKey | undefined {
   const id = values.AWS_ACCESS_KEY_ID;
   const secret = values.AWS_SECRET_ACCESS_KEY;
   if (!id || !secret) return undefined;
-  const ours = ctx.keyOwner === ctx.provider || (ctx.state.accessKeyId !== undefined && ctx.state.accessKeyId === id);
+  const ours =
+    ctx.keyOwner === ctx.provider || (ctx.state.accessKeyId !== undefined && ctx.state.accessKeyId === id);
   return ours ? { accessKeyId: id, secretAccessKey: secret } : undefined;
 }
 
