@@ -60,7 +60,7 @@ export interface MigrateResult {
   different: Array<{ key: string; why: string }>;
   unverified: string[];
   failed: Array<{ key: string; error: string }>;
-  verifiedBy: { sha256: number; 'read-back': number };
+  verifiedBy: { sha256: number; 'content-md5': number; 'read-back': number };
 }
 
 interface JournalEntry {
@@ -242,7 +242,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     different: [],
     unverified: [],
     failed: [],
-    verifiedBy: { sha256: 0, 'read-back': 0 },
+    verifiedBy: { sha256: 0, 'content-md5': 0, 'read-back': 0 },
   };
 
   const [src, dst] = await Promise.all([collect(source, prefixes), collect(destination, prefixes)]);

@@ -3,9 +3,12 @@
  * local-only paths never load the SDK). Listing is ListObjectsV2 pages of 1,000 keys, never a HEAD per
  * object. Writes send the body with a known length (a file stream or a buffer: never an aws-chunked stream),
  * Content-MD5 and x-amz-checksum-sha256 (per part for multipart uploads); a write counts only when the
- * service answers the same SHA-256 it stored, or, when it answers none (most S3-compatible servers), when a
+ * service answers the same SHA-256 it stored; or, when it answers none (most S3-compatible servers), for a
+ * single-part body, when the service is one that refuses a body whose Content-MD5 does not match (S3's
+ * contract, asked once per store with a probe: some servers, s3rver among them, check nothing); else when a
  * read-back of the object hashes to the source's SHA-256. An ETag is an identity, never taken for an MD5.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -46,6 +49,7 @@ const unquote = (etag: string | undefined): string => (etag ?? '').replace(/^"|"
 export class S3Store implements ObjectStore {
   readonly kind = 's3' as const;
   readonly description: string;
+  private md5Checked?: Promise<boolean>;
   private constructor(
     private readonly sdk: S3,
     private readonly client: S3Client,
@@ -117,7 +121,7 @@ export class S3Store implements ObjectStore {
           ChecksumSHA256: digests.sha256,
         }),
       );
-      return this.verified(key, unquote(out.ETag), out.ChecksumSHA256, digests.sha256, digests.sha256);
+      return this.verified(key, unquote(out.ETag), out.ChecksumSHA256, digests.sha256, digests.sha256, true);
     }
     const { UploadId } = await this.client.send(
       new this.sdk.CreateMultipartUploadCommand({ Bucket, Key: key, ChecksumAlgorithm: 'SHA256' }),
@@ -166,13 +170,48 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  /** The service's stored checksum when it answers one, else a read-back of the object. */
+  /**
+   * Whether the service refuses a body whose Content-MD5 does not match it, asked once per store: a PUT of a small
+   * probe under archestemp/ with the MD5 of other bytes. Refused with BadDigest or InvalidDigest: it checks.
+   * Stored: it does not (the probe is deleted; archestemp/ expires anyway). Anything else: not known, so not
+   * relied on.
+   */
+  private contentMd5Checked(): Promise<boolean> {
+    this.md5Checked ??= (async () => {
+      const Bucket = this.config.bucket;
+      const Key = `archestemp/.arches-storage-md5-probe-${randomUUID()}`;
+      const body = Buffer.from('arches-storage: does this service check Content-MD5?\n');
+      try {
+        await this.client.send(
+          new this.sdk.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: body,
+            ContentLength: body.length,
+            ContentMD5: createHash('md5').update('other bytes').digest('base64'),
+          }),
+        );
+      } catch (error) {
+        const e = error as { name?: string; Code?: string };
+        return ['BadDigest', 'InvalidDigest'].includes(e.name ?? e.Code ?? '');
+      }
+      await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket, Key })).catch(() => undefined);
+      return false;
+    })();
+    return this.md5Checked;
+  }
+
+  /**
+   * The service's stored checksum when it answers one; for a single-part body (sent with its Content-MD5), the
+   * service's own check when it makes one; else a read-back of the object.
+   */
   private async verified(
     key: string,
     etag: string,
     answered: string | undefined,
     expectedAnswer: string,
     wholeSha256: string,
+    md5Sent = false,
   ): Promise<WriteResult> {
     if (answered) {
       // Amazon S3 answers a full-object SHA-256 for PutObject and a composite "-N" one for multipart.
@@ -183,6 +222,7 @@ export class S3Store implements ObjectStore {
         );
       return { stamp: etag, verifiedBy: 'sha256' };
     }
+    if (md5Sent && (await this.contentMd5Checked())) return { stamp: etag, verifiedBy: 'content-md5' };
     const back = await this.digest(key);
     if (back !== wholeSha256)
       throw new VerifyError(key, `${key}: the object read back differs from the source (SHA-256)`);

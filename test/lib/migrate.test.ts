@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { migrate, MiB } from '../../lib/migrate.js';
 import { LocalStore } from '../../lib/storage/local.js';
 import { S3Store } from '../../lib/storage/s3.js';
@@ -31,14 +31,44 @@ import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A proxy in front of s3rver that records each request's method and path+query. */
+/**
+ * A proxy in front of s3rver that records each request's method and path+query. With `checkMd5`, it also does
+ * what S3 does and s3rver does not: a body whose Content-MD5 does not match is refused (400 BadDigest).
+ */
 async function countingProxy(
   target: string,
+  checkMd5 = false,
 ): Promise<{ endpoint: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const { hostname, port } = new URL(target);
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
+    const claimed = req.headers['content-md5'];
+    if (checkMd5 && typeof claimed === 'string') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (createHash('md5').update(body).digest('base64') !== claimed) {
+          res.writeHead(400, { 'content-type': 'application/xml' });
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code>' +
+              '<Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
+          );
+          return;
+        }
+        const up = http.request(
+          { hostname, port, method: req.method, path: req.url, headers: req.headers },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+      return;
+    }
     const up = http.request(
       { hostname, port, method: req.method, path: req.url, headers: req.headers },
       (r) => {
@@ -233,6 +263,49 @@ describe('migrate engine (lib/migrate.ts + lib/storage)', function () {
       assert.equal(sha(readFileSync(path.join(back, 'uploadedfiles/big/video.mp4'))), sha(big));
       assert.equal(statSync(path.join(back, 'uploadedfiles/empty.bin')).size, 0);
       dest.close();
+    });
+
+    it('a service that checks Content-MD5 (as S3 does) is not read back for single-part bodies; s3rver, which does not, is', async function () {
+      const src = tmp();
+      writeTree(src, FILES);
+      const checking = await countingProxy(s3.endpoint, true);
+      try {
+        for (const [bucket, endpoint, requests, checks] of [
+          ['mig-md5', checking.endpoint, checking.requests, true],
+          ['mig-nomd5', proxy.endpoint, proxy.requests, false],
+        ] as const) {
+          await s3.createBucket(bucket);
+          requests.length = 0;
+          const dest = await S3Store.open({ bucket, endpoint, pathStyle: true, credentials: S3RVER_KEY });
+          const r = await migrate({ source: new LocalStore(src), destination: dest });
+          dest.close();
+          assert.equal(r.ok, true, JSON.stringify(r.failed));
+          const n = Object.keys(FILES).length;
+          assert.deepEqual(
+            r.verifiedBy,
+            checks
+              ? { sha256: 0, 'content-md5': n, 'read-back': 0 }
+              : { sha256: 0, 'content-md5': 0, 'read-back': n },
+            bucket,
+          );
+          const probes = requests.filter((q) => q.includes('.arches-storage-md5-probe-'));
+          assert.deepEqual(
+            probes.map((q) => q.split(' ')[0]),
+            checks ? ['PUT'] : ['PUT', 'DELETE'],
+            'one probe per run; stored only where nothing checks, then deleted',
+          );
+          const gets = requests.filter((q) => q.startsWith('GET ') && !q.includes('list-type=2'));
+          assert.equal(gets.length, checks ? 0 : n, 'read-backs');
+          for (const [key, body] of Object.entries(FILES))
+            assert.equal(sha(await s3Body(s3, bucket, key)), sha(body));
+          const left = await s3.client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: 'archestemp/' }),
+          );
+          assert.equal(left.KeyCount ?? 0, 0, 'no probe left behind');
+        }
+      } finally {
+        await checking.close();
+      }
     });
 
     it('a destination object that differs is not overwritten without overwrite', async function () {
