@@ -15,6 +15,7 @@
  * every quarter second) and at the end, so a run killed at any point is completed by the next one.
  */
 import { createReadStream, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './safefs.js';
 import { ByteBudget, digestFile, Hasher, partsOf, readAll } from './storage/hash.js';
@@ -216,6 +217,9 @@ async function collect(store: ObjectStore, prefixes: readonly string[]): Promise
   return out;
 }
 
+/** Local files up to this size are read once into memory (through the budget) rather than streamed twice. */
+const SMALL_FILE = 8 * MiB;
+
 const digestBuffer = (buf: Buffer): ReturnType<Hasher['digest']> => {
   const h = new Hasher();
   h.update(buf);
@@ -293,28 +297,47 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     journal.set(s.key, { src: source.stamp(s), dst: stamp, sha256 });
 
   async function copy(s: ObjectEntry): Promise<void> {
-    let sha256 = '';
-    let body: WriteSource;
+    /** Bytes taken from the budget for this copy: given back however it ends (a failed read included). */
     let held = 0;
-    const local = source.localPath?.(s.key);
-    if (s.size > threshold && destination.kind === 's3') {
-      const p = partsOf(local ? createReadStream(local) : await source.read(s.key), s.size, partSize, budget);
-      body = { kind: 'parts', parts: p.parts, partSize, whole: p.whole };
-    } else if (local) {
-      body = { kind: 'file', path: local, digests: await digestFile(local) };
-    } else if (s.size > threshold) {
-      // A large object to local files: in parts through the budget.
-      const p = partsOf(await source.read(s.key), s.size, partSize, budget);
-      body = { kind: 'parts', parts: p.parts, partSize, whole: p.whole };
-    } else {
+    const inMemory = async (read: () => Promise<Buffer>): Promise<WriteSource> => {
       held = s.size;
       await budget.take(held);
-      const buf = await readAll(await source.read(s.key), s.size);
-      body = { kind: 'buffer', body: buf, digests: digestBuffer(buf) };
-    }
+      const buf = await read();
+      return { kind: 'buffer', body: buf, digests: digestBuffer(buf) };
+    };
+    const local = source.localPath?.(s.key);
+    const open = async (): Promise<WriteSource> => {
+      if (s.size > threshold && destination.kind === 's3') {
+        const p = partsOf(
+          local ? createReadStream(local) : await source.read(s.key),
+          s.size,
+          partSize,
+          budget,
+        );
+        return { kind: 'parts', parts: p.parts, partSize, whole: p.whole };
+      }
+      if (local && s.size <= SMALL_FILE)
+        // Read once into memory: hashed and sent from the same bytes.
+        return inMemory(async () => {
+          const buf = await readFile(local);
+          if (buf.length !== s.size)
+            throw new Error(
+              `the file has ${buf.length} bytes, the listing said ${s.size} (it changed: run again)`,
+            );
+          return buf;
+        });
+      if (local) return { kind: 'file', path: local, digests: await digestFile(local) };
+      if (s.size > threshold) {
+        // A large object to local files: in parts through the budget.
+        const p = partsOf(await source.read(s.key), s.size, partSize, budget);
+        return { kind: 'parts', parts: p.parts, partSize, whole: p.whole };
+      }
+      return inMemory(async () => readAll(await source.read(s.key), s.size));
+    };
     try {
+      const body = await open();
       const out = await destination.write(s.key, body, s.size);
-      sha256 = body.kind === 'parts' ? body.whole().sha256 : body.digests.sha256;
+      const sha256 = body.kind === 'parts' ? body.whole().sha256 : body.digests.sha256;
       result.verifiedBy[out.verifiedBy]++;
       record(s, out.stamp, sha256);
     } finally {

@@ -5,6 +5,8 @@
  *   G  first copy to an EMPTY bucket: wall time of the whole child process (ours / rclone target ≤ 1.0×; ours /
  *      aws informational), peak RSS (ours target ≤ 200 MiB; its ratio to rclone's informational), CPU time,
  *      and the requests each tool sends.
+ *   I  (md5Check) G again with the proxy refusing a body whose Content-MD5 does not match, as S3 does: a
+ *      service ours verifies by that check (after one probe) instead of reading every object back.
  *   H  the same command again over the complete bucket: ours (its journal present) against
  *      `rclone copy --size-only` and `aws s3 sync` (size and mtime). Targets: ours sends no HEAD and at most one
  *      LIST per 1,000 keys per prefix (and no GET or PUT: nothing is copied or read back).
@@ -82,6 +84,11 @@ export interface MigrateBenchOptions {
   timeBin: string | null;
   /** Which of G and H to print and check (G's copies run either way: H needs them). */
   sections: { G: boolean; H: boolean };
+  /**
+   * The proxy refuses a body whose Content-MD5 does not match (400 BadDigest, the body buffered first, as S3
+   * checks it), making s3rver a service that checks Content-MD5: section I. Default false (s3rver as it is: G).
+   */
+  md5Check?: boolean;
   /** Files of each kind (default 2,000 small, 20 large: the issue's data). */
   small?: number;
   large?: number;
@@ -318,6 +325,7 @@ function classify(method: string, url: string): { kind: Kind; detail: string } {
 
 class CountingProxy {
   upstream = 0;
+  checkMd5 = false;
   counts = emptyCounts();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   private readonly server = http.createServer((req, res) => this.forward(req, res));
@@ -366,15 +374,39 @@ class CountingProxy {
       },
     );
     up.on('error', (error) => {
+      if (res.writableEnded) return;
       if (!res.headersSent) res.writeHead(502);
       res.end(String(error));
     });
-    req.on('data', (d: Buffer) => (counts.bytesUp += d.length));
-    req.pipe(up);
     res.on('close', () => {
       const now = performance.now();
       counts.ms[kind] += now - started;
       if (!(counts.last >= now)) counts.last = now;
+    });
+    const claimed = req.headers['content-md5'];
+    if (!this.checkMd5 || typeof claimed !== 'string') {
+      req.on('data', (d: Buffer) => (counts.bytesUp += d.length));
+      req.pipe(up);
+      return;
+    }
+    // As S3: the whole body, then its MD5 against the header; a mismatch is refused and nothing is stored.
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => {
+      counts.bytesUp += d.length;
+      chunks.push(d);
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (createHash('md5').update(body).digest('base64') === claimed) {
+        up.end(body);
+        return;
+      }
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code>' +
+          '<Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
+      );
+      up.destroy();
     });
   }
 
@@ -749,10 +781,11 @@ export async function benchMigrate(o: MigrateBenchOptions): Promise<number> {
       console.log(`G/H  skipped: ${tool} is not installed (Debian: apt-get install rclone awscli)\n`);
       return 0;
     }
-  const base = path.join(o.tmpRoot, 'migrate');
+  const base = path.join(o.tmpRoot, o.md5Check ? 'migrate-md5' : 'migrate');
   const project = path.join(base, 'project');
   const mediaRoot = path.join(project, 'demo_heritage');
   const proxy = new CountingProxy();
+  proxy.checkMd5 = o.md5Check === true;
   await proxy.start();
   try {
     await configureProject(project, proxy.endpoint);
@@ -814,7 +847,10 @@ function report(
   if (o.sections.G) {
     const runs = subs.map((s) => g.get(s.id)!);
     printTable(
-      `G  first copy to an empty bucket on a fresh s3rver (${o.iterations} runs each, interleaved; ${timeNote})`,
+      (o.md5Check
+        ? 'I  first copy to a service that checks Content-MD5 (s3rver behind the proxy, which checks it as S3 does)'
+        : 'G  first copy to an empty bucket on a fresh s3rver') +
+        ` (${o.iterations} runs each, interleaved; ${timeNote})`,
       subs.map((s) => s.label),
       runs,
       memory,

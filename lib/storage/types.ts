@@ -38,9 +38,8 @@ export type WriteSource =
 export interface WriteResult {
   /** The destination's identity of what was written (ETag, or a local file's size:mtime stamp). */
   stamp: string;
-  /** How the written bytes were proven equal to the source's. */
   /**
-   * sha256: the service answered the SHA-256 it stored; content-md5: a single-part body sent with its
+   * How the written bytes were proven equal to the source's. sha256: the service answered the SHA-256 it stored; content-md5: a single-part body sent with its
    * Content-MD5 to a service shown (by a probe) to refuse a mismatch; read-back: the stored object was read and
    * hashed.
    */

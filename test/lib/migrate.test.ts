@@ -22,11 +22,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { migrate, MiB } from '../../lib/migrate.js';
 import { LocalStore } from '../../lib/storage/local.js';
 import { S3Store } from '../../lib/storage/s3.js';
+import type { ObjectStore } from '../../lib/storage/types.js';
 import { S3RVER_KEY, startS3rver, type RunningS3 } from '../helpers/s3rver.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -209,6 +211,40 @@ describe('migrate engine (lib/migrate.ts + lib/storage)', function () {
       assert.equal(r.copies.length, Object.keys(FILES).length);
       assert.equal(existsSync(path.join(dst, 'uploadedfiles')), false);
     });
+  });
+
+  it('a source read that fails gives its memory back: the copies after it still run (budget of one file)', async function () {
+    this.timeout(10_000);
+    const size = MiB;
+    const keys = ['uploadedfiles/a.bin', 'uploadedfiles/b.bin', 'uploadedfiles/c.bin'];
+    const source: ObjectStore = {
+      description: 'a store whose first read fails',
+      kind: 's3',
+      list: (prefix = '') =>
+        Readable.from(keys.filter((k) => k.startsWith(prefix)).map((key) => ({ key, size, etag: key }))),
+      read: (key) =>
+        key === keys[0]
+          ? Promise.reject(new Error('connection reset'))
+          : Promise.resolve(Readable.from([Buffer.alloc(size, key.length)])),
+      write: () => Promise.reject(new Error('not a destination')),
+      digest: () => Promise.reject(new Error('not used')),
+      stamp: (e) => e.etag ?? '',
+      close: () => undefined,
+    };
+    const dest = tmp();
+    const r = await migrate({
+      source,
+      destination: new LocalStore(dest),
+      concurrency: 1,
+      partSize: size,
+      memoryBudget: size,
+    });
+    assert.deepEqual(
+      r.failed.map((f) => f.key),
+      [keys[0]],
+    );
+    assert.equal(r.counts.copied, 2);
+    assert.equal(statSync(path.join(dest, keys[2]!)).size, size);
   });
 
   describe('local <-> s3rver', function () {
