@@ -74,8 +74,10 @@ export function helpText(target?: Target): string {
   return lines.join('\n');
 }
 
-/** Checks the flags against the declarations before Yeoman is loaded: unknown flags are refused. */
-/** The parsed flags (kebab-case keys; `--no-x` as x: false); a bad or unknown flag is a usage error. */
+/**
+ * Checks the flags against the declarations before Yeoman is loaded (a bad or unknown flag is a usage error) and
+ * returns them parsed: kebab-case keys, `--no-x` as x: false.
+ */
 function checkFlags(target: Target, args: string[]): Record<string, unknown> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const o of optionsFor(target)) {

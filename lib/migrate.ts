@@ -20,6 +20,7 @@ import path from 'node:path';
 import { writeFileAtomic } from './safefs.js';
 import { ByteBudget, digestFile, Hasher, partsOf, readAll } from './storage/hash.js';
 import type { ObjectEntry, ObjectStore, WriteSource } from './storage/types.js';
+import { errorMessage } from './types.js';
 
 export const MiB = 1024 * 1024;
 
@@ -226,8 +227,6 @@ const digestBuffer = (buf: Buffer): ReturnType<Hasher['digest']> => {
   return h.digest();
 };
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const { source, destination } = o;
   const prefixes = o.prefixes ?? DEFAULT_PREFIXES;
@@ -377,7 +376,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
         if ('copy' in item) await copy(item.copy);
         else await check(item.check);
       } catch (error) {
-        result.failed.push({ key, error: message(error) });
+        result.failed.push({ key, error: errorMessage(error) });
       }
       progress?.fileDone();
     }

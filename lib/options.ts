@@ -237,6 +237,10 @@ export const DELETE_OBJECTS: OptionDecl = {
   fallback: () => false,
 };
 
+/** A string value that is not empty, else undefined. */
+export const optionText = (v: OptionValue | undefined): string | undefined =>
+  typeof v === 'string' && v ? v : undefined;
+
 export const MIGRATE: OptionDecl = {
   name: 'migrate',
   kind: 'boolean',

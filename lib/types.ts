@@ -75,6 +75,17 @@ export interface StorageAnswers {
   publicRead: boolean;
 }
 
+/** The message of whatever was thrown (an Error's message, else its string form). */
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+/** The access key the run was given (both halves: validation makes them come in pairs), if any. */
+export function givenKey(s: StorageSecrets): { accessKeyId: string; secretAccessKey: string } | undefined {
+  return s.accessKeyId && s.secretAccessKey
+    ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }
+    : undefined;
+}
+
 /** Secrets: written only to a git-ignored file (the settings_local.py block or --secrets-file), never to .yo-rc.json or logs. */
 export interface StorageSecrets {
   accessKeyId?: string;

@@ -14,9 +14,9 @@ import {
   inertConfig,
   PROJECT_SHOWN,
   projectSummary,
-  promptsAllowed,
   type StoredConfig,
 } from '../base/storage-generator.js';
+import { promptsAllowed } from '../base/command-context.js';
 import { optionsFor, PROVIDER_OPTION, providerById } from '../registry.js';
 
 export default class AppGenerator extends Generator {

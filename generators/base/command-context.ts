@@ -17,7 +17,7 @@ import { acquireLock, readOurs, type Lock } from '../../lib/safefs.js';
 import { UserError } from '../../lib/types.js';
 import type { StoredConfig } from './storage-generator.js';
 
-/** Whether this run may ask questions: --skip-prompts says; otherwise not in CI nor without a terminal. */
+/** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
 export function promptsAllowed(
   skipPrompts: boolean | undefined,
   env: NodeJS.ProcessEnv = process.env,

@@ -27,7 +27,7 @@ import {
   type ProvisionRequest,
   type ProvisionSummary,
 } from '../../lib/provision/types.js';
-import { UserError, type StorageAnswers, type StorageSecrets } from '../../lib/types.js';
+import { givenKey, UserError, type StorageAnswers, type StorageSecrets } from '../../lib/types.js';
 import { ALL_DOCUMENT_NAMES } from '../registry.js';
 import { showProgress } from './progress.js';
 
@@ -114,16 +114,13 @@ function secretDestinationOf(ctx: ProvisionContext): string {
 
 /** What the provisioner is asked, from the run's answers and flags. */
 function requestOf(ctx: ProvisionContext): ProvisionRequest {
-  const s = ctx.secrets;
+  const given = givenKey(ctx.secrets);
   return {
     answers: ctx.answers,
     pkg: ctx.project.pkg,
     state: structuredClone(ctx.state),
     flags: ctx.flags,
-    // Validation makes the given key's two halves come in pairs.
-    ...(s.accessKeyId && s.secretAccessKey
-      ? { givenKey: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } }
-      : {}),
+    ...(given ? { givenKey: given } : {}),
     storedKey: storedKey(ctx),
     probe: ctx.probe,
     factory: ctx.factory ?? createClients,

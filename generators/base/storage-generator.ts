@@ -46,7 +46,7 @@ import type { ClientFactory } from '../../lib/provision/clients.js';
 import type { ProbeOptions } from '../../lib/provision/probe.js';
 import { recordedResources } from '../../lib/provision/journal.js';
 import type { AccessKey, ProvisionedState, ProvisionSummary } from '../../lib/provision/types.js';
-import { UserError, type ProviderId } from '../../lib/types.js';
+import { givenKey, UserError, type ProviderId } from '../../lib/types.js';
 import { awsSdkNodeNote } from '../../lib/storage/s3.js';
 import { promptsAllowed } from './command-context.js';
 import type { VerifyReport } from '../../lib/verify.js';
@@ -114,9 +114,6 @@ export function dropErrorPreamble(g: Generator): void {
         : Reflect.get(target, key, receiver),
   });
 }
-
-/** No prompts under --skip-prompts, CI=true, or without a terminal; --no-skip-prompts forces them. */
-export { promptsAllowed };
 
 export class StorageGenerator extends Generator {
   protected readonly provider: ProviderId;
@@ -560,12 +557,8 @@ export class StorageGenerator extends Generator {
     const copy = this.switchCopy;
     if (!copy || this.dryRun || this.provisionPlan !== undefined) return;
     const { secrets } = toAnswers(this.provider, this.gathered.values);
-    const given =
-      secrets.accessKeyId && secrets.secretAccessKey
-        ? { accessKeyId: secrets.accessKeyId, secretAccessKey: secrets.secretAccessKey }
-        : undefined;
     // Our secrets block holds the new storage's key only when the old storage needed none (local files).
-    await copy.copy(this.gathered.values, this.newKey ?? given, copy.fromLocal);
+    await copy.copy(this.gathered.values, this.newKey ?? givenKey(secrets), copy.fromLocal);
   }
 
   async writing(): Promise<void> {

@@ -19,7 +19,7 @@ import {
 } from '../../lib/migrate.js';
 import type { OptionValue } from '../../lib/options.js';
 import type { ObjectStore } from '../../lib/storage/types.js';
-import { UserError } from '../../lib/types.js';
+import { errorMessage, UserError } from '../../lib/types.js';
 import { Stores, type Credentials } from '../migrate/stores.js';
 
 type Values = Readonly<Record<string, OptionValue>>;
@@ -50,8 +50,6 @@ export interface SwitchCopyReport {
   topUp?: MigrateResult;
   notes: string[];
 }
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class SwitchCopy {
   private readonly stores: Stores;
@@ -94,7 +92,7 @@ export class SwitchCopy {
     } catch (error) {
       source.close();
       throw new UserError(
-        `Could not list the files stored in ${source.description} (${message(error)}): nothing was changed. ` +
+        `Could not list the files stored in ${source.description} (${errorMessage(error)}): nothing was changed. ` +
           `Fix the access, or re-run with --no-migrate and copy them later with \`arches-storage migrate\`.`,
         'migrate',
         1,
@@ -145,7 +143,7 @@ export class SwitchCopy {
       });
     } catch (error) {
       throw new UserError(
-        `Copying from ${this.source.description} to ${destination.description} failed: ${message(error)}`,
+        `Copying from ${this.source.description} to ${destination.description} failed: ${errorMessage(error)}`,
         'migrate',
         1,
       );

@@ -5,13 +5,11 @@
  */
 import path from 'node:path';
 import { formatResult, migrate, type MigrateResult } from '../../lib/migrate.js';
-import type { OptionValue } from '../../lib/options.js';
-import { UserError } from '../../lib/types.js';
+import { optionText as text } from '../../lib/options.js';
+import { errorMessage, UserError } from '../../lib/types.js';
 import type { CommandContext } from '../base/command-context.js';
 import { MIGRATE_SOURCES } from './command.js';
 import { Stores } from './stores.js';
-
-const text = (v: OptionValue | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 function fail(message: string, subject: string): never {
   throw new UserError(message, subject, 2);
@@ -74,7 +72,7 @@ export async function runMigrate(ctx: CommandContext): Promise<void> {
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(
-      `migrate from ${source.description} to ${destination.description} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `migrate from ${source.description} to ${destination.description} failed: ${errorMessage(error)}`,
       'migrate',
       1,
     );

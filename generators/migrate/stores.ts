@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { secretBlockValues } from '../../lib/answers.js';
-import type { OptionValue } from '../../lib/options.js';
+import { optionText as text, type OptionValue } from '../../lib/options.js';
 import { packagePath } from '../../lib/paths.js';
 import { pythonCandidates } from '../../lib/pysettings.js';
 import { LocalStore } from '../../lib/storage/local.js';
@@ -24,7 +24,6 @@ export const COPYABLE = ['local', 'aws', 's3-compatible'] as const;
 
 export type Credentials = NonNullable<S3StoreConfig['credentials']>;
 type Values = Readonly<Record<string, OptionValue>>;
-const text = (v: OptionValue | undefined): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /** The values of our secrets block in a file (settings_local.py or the dotenv file); none if it is unreadable. */
 function blockValues(file: string): Record<string, string> {

@@ -14,7 +14,7 @@ import {
   type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { s3CorsConfiguration, s3LifecycleRules } from '../policies.js';
-import { UserError } from '../types.js';
+import { errorMessage, UserError } from '../types.js';
 import { describeError, httpStatus, notSet, sendS3, unsupported } from './sdk.js';
 import { call, type BucketState, type ProvisionFlags, type StateChange, type Step } from './types.js';
 
@@ -673,7 +673,7 @@ async function deleteBatch(
         key: obj.Key,
         ...(obj.VersionId ? { versionId: obj.VersionId } : {}),
         code: error instanceof Error ? error.name : 'Error',
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
     }
   }

@@ -45,32 +45,6 @@ async function countingProxy(
   const { hostname, port } = new URL(target);
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    const claimed = req.headers['content-md5'];
-    if (checkMd5 && typeof claimed === 'string') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (createHash('md5').update(body).digest('base64') !== claimed) {
-          res.writeHead(400, { 'content-type': 'application/xml' });
-          res.end(
-            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code>' +
-              '<Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
-          );
-          return;
-        }
-        const up = http.request(
-          { hostname, port, method: req.method, path: req.url, headers: req.headers },
-          (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-          },
-        );
-        up.on('error', () => res.destroy());
-        up.end(body);
-      });
-      return;
-    }
     const up = http.request(
       { hostname, port, method: req.method, path: req.url, headers: req.headers },
       (r) => {
@@ -78,8 +52,30 @@ async function countingProxy(
         r.pipe(res);
       },
     );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    // (Destroyed on purpose after a refusal: the 400 already sent must not be cut.)
+    up.on('error', () => {
+      if (!res.writableEnded) res.destroy();
+    });
+    const claimed = req.headers['content-md5'];
+    if (!checkMd5 || typeof claimed !== 'string') {
+      req.pipe(up);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (createHash('md5').update(body).digest('base64') === claimed) {
+        up.end(body);
+        return;
+      }
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code>' +
+          '<Message>The Content-MD5 you specified did not match what we received.</Message></Error>',
+      );
+      up.destroy();
+    });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
